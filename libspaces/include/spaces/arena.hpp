@@ -1,0 +1,276 @@
+// ---------------------------------------------------------------------------
+// arena.hpp: spaces::Arena, a region heap for AST and IR nodes.
+//
+// make<T>() placement-news a T at the region's bump pointer: the fast path is
+// spaces_cursor_alloc, inline (a compare and two stores). Trivially
+// destructible types cost nothing at teardown; others are registered on a
+// cleanup list (one record allocated beside the object) that reset() and the
+// destructor run in reverse order of construction. TrivialArena refuses
+// non-trivial types at compile time, for arenas that must never run
+// destructors. An arena is used by one thread at a time.
+// ---------------------------------------------------------------------------
+#ifndef SPACES_ARENA_HPP
+#define SPACES_ARENA_HPP
+
+#include <spaces/heap.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <new>
+#include <ranges>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+namespace spaces {
+
+/// Whether an arena may hold types with non-trivial destructors.
+enum class Destructors {
+  Run,    ///< register them and run them at reset and destruction
+  Forbid  ///< make them a compile error
+};
+
+template <Destructors D>
+class BasicArena {
+ public:
+  /// Creates the arena's region heap; the discipline in `options` is
+  /// overridden to Region and the heap is single-threaded.
+  explicit BasicArena(HeapOptions options = HeapOptions())
+      : heap_(options.discipline(Discipline::Region).single_threaded()),
+        cursor_(spaces_region_cursor(heap_.get())) {}
+
+  BasicArena(BasicArena&& o) noexcept
+      : heap_(std::move(o.heap_)), cursor_(std::exchange(o.cursor_, nullptr)),
+        cleanups_(std::exchange(o.cleanups_, nullptr)), interned_(std::exchange(o.interned_, {})) {}
+  BasicArena& operator=(BasicArena&& o) noexcept {
+    if (this != &o) {
+      run_cleanups();
+      heap_ = std::move(o.heap_);
+      cursor_ = std::exchange(o.cursor_, nullptr);
+      cleanups_ = std::exchange(o.cleanups_, nullptr);
+      interned_ = std::exchange(o.interned_, {});
+    }
+    return *this;
+  }
+  BasicArena(const BasicArena&) = delete;
+  BasicArena& operator=(const BasicArena&) = delete;
+  ~BasicArena() { run_cleanups(); }
+
+  /// Raw memory: `n` bytes aligned to `align` (a power of two). Throws
+  /// cap_exceeded at the cap, std::bad_alloc when the OS refuses.
+  void* allocate(std::size_t n, std::size_t align = kDefaultAlignment) {
+    void* p = spaces_cursor_alloc(cursor_, n, align);
+    if (p == nullptr) [[unlikely]]
+      detail::throw_alloc_failure(n);
+    return p;
+  }
+
+  /// Like allocate, but returns nullptr instead of throwing.
+  void* try_allocate(std::size_t n, std::size_t align = kDefaultAlignment) noexcept {
+    return spaces_cursor_alloc(cursor_, n, align);
+  }
+
+  /// Constructs a T in the arena. If T's constructor throws, the memory
+  /// stays in the arena until reset (a region cannot free one block).
+  template <class T, class... Args>
+  T* make(Args&&... args) {
+    static_assert(D == Destructors::Run || std::is_trivially_destructible_v<T>,
+                  "this arena never runs destructors: make<T> needs a trivially destructible T");
+    if constexpr (std::is_trivially_destructible_v<T>) {
+      return ::new (allocate(sizeof(T), alignof(T))) T(std::forward<Args>(args)...);
+    } else {
+      Cleanup* c = new_cleanup<T>(1);
+      T* obj = ::new (c->object) T(std::forward<Args>(args)...);
+      push_cleanup(c);
+      return obj;
+    }
+  }
+
+  /// n value-initialised Ts, contiguous. n == 0 gives an empty span.
+  template <class T>
+  std::span<T> make_array(std::size_t n) {
+    static_assert(D == Destructors::Run || std::is_trivially_destructible_v<T>,
+                  "this arena never runs destructors: make_array<T> needs a trivially destructible T");
+    if (n == 0) return {};
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+    if constexpr (std::is_trivially_destructible_v<T>) {
+      T* p = static_cast<T*>(allocate(n * sizeof(T), alignof(T)));
+      std::uninitialized_value_construct_n(p, n);
+      return {p, n};
+    } else {
+      Cleanup* c = new_cleanup<T>(n);
+      T* p = reinterpret_cast<T*>(c->object);
+      std::uninitialized_value_construct_n(p, n);  // destroys the built ones if one throws
+      push_cleanup(c);
+      return {p, n};
+    }
+  }
+
+  /// A copy of the range's elements, contiguous.
+  template <class T, std::ranges::input_range R>
+    requires std::convertible_to<std::ranges::range_reference_t<R>, T>
+  std::span<T> make_array(R&& range) {
+    static_assert(D == Destructors::Run || std::is_trivially_destructible_v<T>,
+                  "this arena never runs destructors: make_array<T> needs a trivially destructible T");
+    if constexpr (std::ranges::sized_range<R>) {
+      const std::size_t n = static_cast<std::size_t>(std::ranges::size(range));
+      if (n == 0) return {};
+      if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+      T* p;
+      Cleanup* c = nullptr;
+      if constexpr (std::is_trivially_destructible_v<T>) {
+        p = static_cast<T*>(allocate(n * sizeof(T), alignof(T)));
+      } else {
+        c = new_cleanup<T>(n);
+        p = reinterpret_cast<T*>(c->object);
+      }
+      std::size_t built = 0;
+      try {
+        for (auto&& e : range) {
+          ::new (p + built) T(static_cast<T>(std::forward<decltype(e)>(e)));
+          ++built;
+        }
+      } catch (...) {
+        std::destroy_n(p, built);
+        throw;
+      }
+      if (c != nullptr) push_cleanup(c);
+      return {p, n};
+    } else {
+      // An unsized input range is read once: collect into a growing array;
+      // the abandoned prefixes stay in the region until reset.
+      static_assert(std::is_trivially_copyable_v<T>, "unsized ranges need a trivially copyable T");
+      std::size_t cap = 16, n = 0;
+      T* p = static_cast<T*>(allocate(cap * sizeof(T), alignof(T)));
+      for (auto&& e : range) {
+        if (n == cap) {
+          T* q = static_cast<T*>(allocate(2 * cap * sizeof(T), alignof(T)));
+          std::memcpy(static_cast<void*>(q), p, n * sizeof(T));
+          p = q;
+          cap *= 2;
+        }
+        ::new (p + n++) T(static_cast<T>(std::forward<decltype(e)>(e)));
+      }
+      return {p, n};
+    }
+  }
+
+  /// A stable copy of `s`, NUL-terminated (the terminator is not in the view).
+  std::string_view copy(std::string_view s) {
+    char* p = static_cast<char*>(allocate(s.size() + 1, 1));
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    p[s.size()] = '\0';
+    return {p, s.size()};
+  }
+
+  /// The arena's unique copy of `s`: equal strings give the same pointer, so
+  /// interned names compare by pointer. Average O(|s|).
+  std::string_view intern(std::string_view s) {
+    if (interned_.size * 4 >= interned_.capacity * 3) grow_interned();
+    const std::size_t h = hash(s);
+    std::size_t mask = interned_.capacity - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& slot = interned_.slots[i];
+      if (slot.data == nullptr) {
+        std::string_view c = copy(s);
+        slot = Slot{c.data(), c.size(), h};
+        ++interned_.size;
+        return c;
+      }
+      if (slot.hash == h && slot.size == s.size() && std::memcmp(slot.data, s.data(), s.size()) == 0)
+        return {slot.data, slot.size};
+    }
+  }
+
+  /// Number of distinct interned strings.
+  std::size_t interned_count() const noexcept { return interned_.size; }
+
+  /// Runs the registered destructors (newest first) and frees every block;
+  /// the arena stays usable. O(slabs + objects with cleanups).
+  void reset() {
+    run_cleanups();
+    interned_ = {};
+    heap_.reset();
+  }
+
+  Stats stats() const noexcept { return heap_.stats(); }
+  Heap& heap() noexcept { return heap_; }
+  const Heap& heap() const noexcept { return heap_; }
+
+ private:
+  struct Cleanup {
+    void (*destroy)(void* object, std::size_t n);
+    Cleanup* next;
+    std::size_t n;
+    alignas(kDefaultAlignment) unsigned char object[];  // NOLINT: flexible array member
+  };
+  struct Slot {
+    const char* data;
+    std::size_t size;
+    std::size_t hash;
+  };
+  struct Interned {
+    Slot* slots = nullptr;
+    std::size_t size = 0;
+    std::size_t capacity = 0;
+  };
+
+  template <class T>
+  Cleanup* new_cleanup(std::size_t n) {
+    static_assert(alignof(T) <= kDefaultAlignment, "over-aligned types with destructors are not supported");
+    auto* c = static_cast<Cleanup*>(allocate(sizeof(Cleanup) + n * sizeof(T), alignof(Cleanup)));
+    c->destroy = [](void* object, std::size_t count) { std::destroy_n(static_cast<T*>(object), count); };
+    c->n = n;
+    c->next = nullptr;
+    return c;
+  }
+  void push_cleanup(Cleanup* c) noexcept {
+    c->next = cleanups_;
+    cleanups_ = c;
+  }
+  void run_cleanups() noexcept {
+    while (cleanups_ != nullptr) {
+      Cleanup* c = cleanups_;
+      cleanups_ = c->next;
+      c->destroy(c->object, c->n);
+    }
+  }
+
+  static std::size_t hash(std::string_view s) noexcept {
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+  void grow_interned() {
+    std::size_t cap = interned_.capacity == 0 ? 64 : interned_.capacity * 2;
+    auto* slots = static_cast<Slot*>(allocate(cap * sizeof(Slot), alignof(Slot)));
+    std::uninitialized_value_construct_n(slots, cap);
+    for (std::size_t i = 0; i < interned_.capacity; ++i) {
+      const Slot& s = interned_.slots[i];
+      if (s.data == nullptr) continue;
+      std::size_t j = s.hash & (cap - 1);
+      while (slots[j].data != nullptr) j = (j + 1) & (cap - 1);
+      slots[j] = s;
+    }
+    // The old table stays in the region: geometric growth bounds that waste
+    // by the final table's size.
+    interned_.slots = slots;
+    interned_.capacity = cap;
+  }
+
+  Heap heap_;
+  spaces_cursor_t* cursor_;
+  Cleanup* cleanups_ = nullptr;
+  Interned interned_;
+};
+
+/// A region heap that runs destructors of the objects it holds.
+using Arena = BasicArena<Destructors::Run>;
+/// A region heap that holds only trivially destructible objects (AST nodes).
+using TrivialArena = BasicArena<Destructors::Forbid>;
+
+}  // namespace spaces
+
+#endif  // SPACES_ARENA_HPP

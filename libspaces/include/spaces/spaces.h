@@ -1,0 +1,354 @@
+/* ---------------------------------------------------------------------------
+ * spaces.h: the C API of libspaces, the stable contract (pure C11).
+ *
+ * A heap owns 64 KiB slabs and serves allocations from them. Heaps are
+ * explicit: you create one, allocate from it, and destroy or reset it as a
+ * whole in time proportional to its slabs, never to its objects. A heap may be
+ * capped: its footprint (slab bytes held, headers and fragmentation included)
+ * never exceeds the cap. Two disciplines share slabs, caps, stats and
+ * teardown: general heaps (size classes, individual free/realloc) and region
+ * heaps (pointer bump, individual free is a no-op).
+ *
+ * Conventions: allocation functions return NULL with errno = ENOMEM when the
+ * OS fails or the cap is reached (EINVAL for arguments that can never
+ * succeed); control functions return spaces_status_t (SPACES_OK == 0) and
+ * take out-parameters. Nothing aborts on a caller mistake that can be
+ * detected, except double and foreign frees in a hardened build
+ * (SPACES_HARDENED), which abort with a message naming the pointer and heap.
+ * -------------------------------------------------------------------------*/
+#ifndef SPACES_SPACES_H
+#define SPACES_SPACES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#define SPACES_NOEXCEPT noexcept
+#define SPACES_STATIC_CAST(T, x) static_cast<T>(x)
+#define SPACES_PTR_CAST(T, x) reinterpret_cast<T>(x)
+#else
+#define SPACES_NOEXCEPT
+#define SPACES_STATIC_CAST(T, x) ((T)(x))
+#define SPACES_PTR_CAST(T, x) ((T)(x))
+#endif
+
+#if defined(__GNUC__)
+#define SPACES_API __attribute__((visibility("default")))
+#define SPACES_MALLOC_ATTR __attribute__((malloc, warn_unused_result))
+#define SPACES_INLINE_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define SPACES_API
+#define SPACES_MALLOC_ATTR
+#define SPACES_INLINE_LIKELY(x) (x)
+#endif
+
+#define SPACES_VERSION_MAJOR 0
+#define SPACES_VERSION_MINOR 1
+#define SPACES_VERSION_PATCH 0
+
+/** Size and alignment of a slab: every block's header is found by masking. */
+#define SPACES_SLAB_SIZE (SPACES_STATIC_CAST(size_t, 64) * 1024)
+/** Cap value meaning "no cap". */
+#define SPACES_UNCAPPED SIZE_MAX
+/** Largest alignment spaces_aligned_alloc accepts (larger returns EINVAL). */
+#define SPACES_MAX_ALIGNMENT (SPACES_STATIC_CAST(size_t, 1) << 30)
+
+/* ---- Status codes ------------------------------------------------------ */
+
+typedef enum spaces_status_e {
+  SPACES_OK = 0,
+  SPACES_E_INVALID = 1,     /**< an argument is invalid (NULL, dead heap, bad value) */
+  SPACES_E_NOMEM = 2,       /**< the OS refused memory */
+  SPACES_E_CAP = 3,         /**< the heap's cap would be exceeded */
+  SPACES_E_UNSUPPORTED = 4, /**< the heap's discipline does not support this */
+  SPACES_E_RANGE = 5,       /**< a value is out of the option's range */
+  SPACES_E_IO = 6           /**< writing to the stream failed */
+} spaces_status_t;
+
+/** A static English description of a status code ("invalid argument", ...). */
+SPACES_API const char* spaces_status_str(spaces_status_t status) SPACES_NOEXCEPT;
+
+/* ---- Heaps ------------------------------------------------------------- */
+
+typedef struct spaces_heap_s spaces_heap_t;
+
+typedef enum spaces_discipline_e {
+  SPACES_GENERAL = 0, /**< size classes, individual free and realloc */
+  SPACES_REGION = 1   /**< bump allocation; free is a no-op; reset/destroy free all */
+} spaces_discipline_t;
+
+/** What a cap handler asks for after it ran. */
+typedef enum spaces_cap_action_e {
+  SPACES_CAP_FAIL = 0, /**< give up: the allocation returns NULL (errno ENOMEM) */
+  SPACES_CAP_RETRY = 1 /**< the handler made room (freed memory, raised the cap): retry once */
+} spaces_cap_action_t;
+
+/** Called when an allocation from `heap` would take its footprint past its
+ *  cap. `request` is the size the caller asked for. The handler may free
+ *  blocks of the heap, reset a child, or raise the cap, then return
+ *  SPACES_CAP_RETRY; the allocation is retried once. Runs on the allocating
+ *  thread with no allocator lock held. */
+typedef spaces_cap_action_t (*spaces_cap_handler_t)(spaces_heap_t* heap, size_t request,
+                                                    void* arg);
+
+/** The heap is used by one thread at a time (allocations and frees alike):
+ *  no shard lookup, and frees of its blocks never take the atomic path. */
+#define SPACES_HEAP_SINGLE_THREADED 0x1u
+/** reset keeps the heap's slabs (its footprint stays) for the next round
+ *  instead of returning them to the process slab cache. */
+#define SPACES_HEAP_RETAIN_ON_RESET 0x2u
+
+typedef struct spaces_heap_options_s {
+  const char* name;                 /**< copied (63 bytes kept); NULL names it "heap-<id>" */
+  size_t cap;                       /**< footprint cap in bytes; SPACES_UNCAPPED for none */
+  spaces_discipline_t discipline;   /**< SPACES_GENERAL or SPACES_REGION */
+  unsigned flags;                   /**< SPACES_HEAP_* flags */
+  spaces_cap_handler_t cap_handler; /**< optional; see spaces_cap_handler_t */
+  void* cap_handler_arg;            /**< passed to cap_handler */
+  spaces_heap_t* parent;            /**< optional: draw on this heap's cap, die with it */
+} spaces_heap_options_t;
+
+/** Fills `options` with the defaults: no name, uncapped, general,
+ *  multi-threaded, no handler, no parent. */
+SPACES_API void spaces_heap_options_init(spaces_heap_options_t* options) SPACES_NOEXCEPT;
+
+/** Creates a heap. Fails with SPACES_E_INVALID for NULL `out`, an unknown
+ *  discipline or flag, or a dead parent; SPACES_E_CAP when the cap cannot
+ *  hold a single slab while the parent's budget is exhausted is not an
+ *  error: a heap holds no slab until its first allocation. Any thread. */
+SPACES_API spaces_status_t spaces_heap_create(const spaces_heap_options_t* options,
+                                              spaces_heap_t** out) SPACES_NOEXCEPT;
+
+/** Destroys a heap and every block in it; its child heaps are destroyed
+ *  first. Cost: O(1) list splices plus O(large spans + huge mappings); it
+ *  never touches the objects or the headers of small slabs: the slabs go to
+ *  the process slab cache (bounded by SPACES_OPTION_SLAB_CACHE) as one list.
+ *  Pointers into the heap are dangling afterwards. Must not race with any
+ *  other use of the heap or of its blocks (join the threads first).
+ *  Returns SPACES_E_INVALID for NULL or an already destroyed heap. */
+SPACES_API spaces_status_t spaces_heap_destroy(spaces_heap_t* heap) SPACES_NOEXCEPT;
+
+/** Frees every block of the heap (and destroys its children) but keeps the
+ *  heap, its name, cap and options. Same cost as destroy; with
+ *  SPACES_HEAP_RETAIN_ON_RESET the slabs stay with the heap (footprint
+ *  unchanged) and are reinitialised lazily when reused. Statistics restart
+ *  from zero except peak_footprint, cap_failures and resets. Same
+ *  concurrency rule as destroy. */
+SPACES_API spaces_status_t spaces_heap_reset(spaces_heap_t* heap) SPACES_NOEXCEPT;
+
+/** Sets the cap (SPACES_UNCAPPED removes it). Lowering it below the current
+ *  footprint makes new slab acquisitions fail until the footprint drops;
+ *  nothing allocated is touched. Any thread. */
+SPACES_API spaces_status_t spaces_heap_set_cap(spaces_heap_t* heap, size_t cap) SPACES_NOEXCEPT;
+
+/** The heap's cap (SPACES_UNCAPPED if none); 0 for an invalid heap. */
+SPACES_API size_t spaces_heap_cap(const spaces_heap_t* heap) SPACES_NOEXCEPT;
+
+/** A number that identifies the heap for its whole life and is never given
+ *  to another heap; 0 for NULL or a destroyed heap. Lets an owner check that
+ *  a handle it kept still denotes the heap it created (a parent's destroy or
+ *  reset destroys the children). */
+SPACES_API uint64_t spaces_heap_id(const spaces_heap_t* heap) SPACES_NOEXCEPT;
+
+/** The heap's name; "" for an invalid heap. Valid until the heap dies. */
+SPACES_API const char* spaces_heap_name(const spaces_heap_t* heap) SPACES_NOEXCEPT;
+
+/** The heap's discipline; SPACES_GENERAL for an invalid heap. */
+SPACES_API spaces_discipline_t spaces_heap_discipline(const spaces_heap_t* heap) SPACES_NOEXCEPT;
+
+/** The process default heap (general, multi-threaded, capped by
+ *  SPACES_OPTION_DEFAULT_CAP): the heap behind the malloc override. */
+SPACES_API spaces_heap_t* spaces_default_heap(void) SPACES_NOEXCEPT;
+
+/* ---- Allocation -------------------------------------------------------- */
+
+/** Allocates `size` bytes (size 0 gives a unique minimal block), aligned to
+ *  16 bytes. NULL with errno ENOMEM at the cap or when the OS fails, EINVAL
+ *  for an invalid heap. Any thread (one at a time for single-threaded heaps). */
+SPACES_API void* spaces_alloc(spaces_heap_t* heap, size_t size) SPACES_NOEXCEPT SPACES_MALLOC_ATTR;
+
+/** Allocates `count * size` zeroed bytes; NULL with errno ENOMEM when the
+ *  product overflows. */
+SPACES_API void* spaces_calloc(spaces_heap_t* heap, size_t count,
+                               size_t size) SPACES_NOEXCEPT SPACES_MALLOC_ATTR;
+
+/** Allocates `size` bytes aligned to `alignment`, a power of two up to
+ *  SPACES_MAX_ALIGNMENT (otherwise NULL with errno EINVAL). */
+SPACES_API void* spaces_aligned_alloc(spaces_heap_t* heap, size_t alignment,
+                                      size_t size) SPACES_NOEXCEPT SPACES_MALLOC_ATTR;
+
+/** Resizes `ptr` (a block of `heap`, or NULL to allocate from `heap`). Stays
+ *  in place when the new size fits the block's size class or span; otherwise
+ *  moves into `heap` and frees the old block. On failure returns NULL and
+ *  leaves `ptr` untouched. A `ptr` of another heap fails with EINVAL.
+ *  Size 0 gives a minimal block (never NULL on success).
+ *  Region heaps keep no block sizes: they always move the block, copying
+ *  `size` bytes or up to the end of the memory the region used after `ptr`,
+ *  whichever is less; the old block stays until reset. */
+SPACES_API void* spaces_realloc(spaces_heap_t* heap, void* ptr, size_t size) SPACES_NOEXCEPT;
+
+/** Like spaces_realloc but keeps `alignment` when the block must move. */
+SPACES_API void* spaces_realloc_aligned(spaces_heap_t* heap, void* ptr, size_t alignment,
+                                        size_t size) SPACES_NOEXCEPT;
+
+/** Frees a block of any heap; NULL is a no-op; blocks of region heaps are
+ *  ignored. Any thread may free any block (a non-owner thread's free goes to
+ *  the slab's remote list). */
+SPACES_API void spaces_free(void* ptr) SPACES_NOEXCEPT;
+
+/** Bytes usable at `ptr` (at least the size requested). 0 for NULL, for a
+ *  pointer spaces does not own, and for blocks of region heaps, which keep no
+ *  per-block size. */
+SPACES_API size_t spaces_usable_size(const void* ptr) SPACES_NOEXCEPT;
+
+/** The heap a block belongs to; NULL for NULL, for pointers spaces does not
+ *  own, and for blocks of destroyed heaps. Safe on any pointer value. */
+SPACES_API spaces_heap_t* spaces_heap_of(const void* ptr) SPACES_NOEXCEPT;
+
+/** Whether `ptr` lies in memory spaces manages (a few instructions). */
+SPACES_API int spaces_owns(const void* ptr) SPACES_NOEXCEPT;
+
+/** The calling thread's most recent allocation failure. */
+typedef struct spaces_failure_s {
+  spaces_status_t status; /**< SPACES_E_CAP, SPACES_E_NOMEM or SPACES_E_INVALID */
+  spaces_heap_t* heap;    /**< the heap whose cap refused (an ancestor for nested heaps) */
+  size_t request;         /**< bytes the caller asked for */
+  size_t footprint;       /**< that heap's footprint when it refused */
+  size_t cap;             /**< that heap's cap when it refused */
+} spaces_failure_t;
+
+/** Copies the calling thread's most recent allocation failure into `out`
+ *  (status SPACES_OK if this thread never failed). Lets a caller tell a cap
+ *  from an OS failure after a NULL. */
+SPACES_API spaces_status_t spaces_last_failure(spaces_failure_t* out) SPACES_NOEXCEPT;
+
+/* ---- Region fast path -------------------------------------------------- */
+
+/** The bump cursor of a region heap, for the inline fast path below. The
+ *  fields are the allocator's; read none of them. */
+typedef struct spaces_cursor_s {
+  char* cur;
+  char* end;
+  size_t count;     /* blocks allocated through this cursor */
+  size_t requested; /* bytes requested through this cursor */
+  void* owner;      /* the allocator's shard */
+} spaces_cursor_t;
+
+/** The calling thread's cursor of a region heap (NULL for a general or
+ *  invalid heap). It stays valid until the heap is destroyed; for a
+ *  multi-threaded heap it belongs to the calling thread only. */
+SPACES_API spaces_cursor_t* spaces_region_cursor(spaces_heap_t* heap) SPACES_NOEXCEPT;
+
+/** The slow path of spaces_cursor_alloc: opens a new slab or a dedicated
+ *  span. NULL with errno ENOMEM/EINVAL as spaces_aligned_alloc. */
+SPACES_API void* spaces_cursor_alloc_slow(spaces_cursor_t* cursor, size_t size,
+                                          size_t alignment) SPACES_NOEXCEPT;
+
+/** Bump-allocates `size` bytes aligned to `alignment` (a power of two) from a
+ *  region cursor: a compare and two stores inline, a call when the slab is
+ *  exhausted. Same results as spaces_aligned_alloc on the cursor's heap. */
+static inline void* spaces_cursor_alloc(spaces_cursor_t* cursor, size_t size,
+                                        size_t alignment) SPACES_NOEXCEPT {
+  uintptr_t p = (SPACES_PTR_CAST(uintptr_t, cursor->cur) + (alignment - 1)) & ~SPACES_STATIC_CAST(uintptr_t, alignment - 1);
+  uintptr_t e = SPACES_PTR_CAST(uintptr_t, cursor->end);
+  /* size - 1 < e - p: sizes 1..e-p fit; size 0 wraps and takes the slow path,
+   * which gives it a unique byte; p < e also rejects an empty cursor. */
+  if (SPACES_INLINE_LIKELY(p < e && size - 1 < e - p)) {
+    cursor->cur = SPACES_PTR_CAST(char*, p + size);
+    cursor->count++;
+    cursor->requested += size;
+    return SPACES_PTR_CAST(void*, p);
+  }
+  return spaces_cursor_alloc_slow(cursor, size, alignment);
+}
+
+/* ---- Statistics and walk ------------------------------------------------ */
+
+typedef struct spaces_stats_s {
+  size_t live_bytes;     /**< bytes in live blocks: usable sizes in general heaps,
+                              requested sizes in region heaps (see docs/design.md) */
+  size_t live_blocks;    /**< blocks allocated and not yet freed */
+  size_t footprint;      /**< slab bytes held, headers and fragmentation included */
+  size_t peak_footprint; /**< highest footprint since creation */
+  size_t cap;            /**< the cap; SPACES_UNCAPPED if none */
+  size_t slabs;          /**< 64 KiB slabs held (a span of n slabs counts n) */
+  size_t alloc_count;    /**< successful allocations since creation or reset */
+  size_t free_count;     /**< frees since creation or reset (remote ones once collected) */
+  size_t cap_failures;   /**< slab acquisitions refused by the cap */
+  size_t resets;         /**< spaces_heap_reset calls */
+} spaces_stats_t;
+
+/** Fills `out` with the heap's statistics; children's slabs count in a
+ *  parent's footprint but not in its blocks. O(slabs). Exact when no other
+ *  thread uses the heap meanwhile; otherwise each field is a recent value. */
+SPACES_API spaces_status_t spaces_heap_stats(const spaces_heap_t* heap,
+                                             spaces_stats_t* out) SPACES_NOEXCEPT;
+
+/** Writes the statistics readably (one field per line) to `out`. */
+SPACES_API spaces_status_t spaces_heap_print_stats(const spaces_heap_t* heap,
+                                                   FILE* out) SPACES_NOEXCEPT;
+
+/** Writes the statistics as one JSON object and a newline to `out`. */
+SPACES_API spaces_status_t spaces_heap_write_stats_json(const spaces_heap_t* heap,
+                                                        FILE* out) SPACES_NOEXCEPT;
+
+/** Called once per live block; return nonzero to stop the walk. */
+typedef int (*spaces_walk_fn)(void* block, size_t usable_size, void* arg);
+
+/** Visits every live block of a general heap exactly once, slab by slab.
+ *  Not safe against concurrent allocation or free in the heap, nor against
+ *  allocating or freeing in it from `fn`; frees by other threads are
+ *  collected first, so call it when the heap's threads are quiescent.
+ *  SPACES_E_UNSUPPORTED for region heaps (they keep no block boundaries). */
+SPACES_API spaces_status_t spaces_heap_walk(spaces_heap_t* heap, spaces_walk_fn fn,
+                                            void* arg) SPACES_NOEXCEPT;
+
+/* ---- Options (knobs) --------------------------------------------------- */
+
+/** Process-wide options. Each is read from the environment variable
+ *  SPACES_<NAME> on first use (bad values are reported once on stderr and
+ *  the default is kept) and may be changed with spaces_option_set. Units and
+ *  defaults: docs/tuning.md. */
+typedef enum spaces_option_e {
+  SPACES_OPTION_SLAB_CACHE = 0,     /**< bytes of empty warm slabs kept for reuse */
+  SPACES_OPTION_DECOMMIT = 1,       /**< 0 keep, 1 MADV_FREE, 2 MADV_DONTNEED, 3 unmap */
+  SPACES_OPTION_DECOMMIT_DELAY = 2, /**< ms a cached slab stays warm before decommit */
+  SPACES_OPTION_RESERVE_SIZE = 3,   /**< bytes of address space reserved from the OS at once */
+  SPACES_OPTION_HUGE_THRESHOLD = 4, /**< blocks larger than this are mapped from the OS directly */
+  SPACES_OPTION_HUGE_PAGES = 5,     /**< 1: ask for transparent huge pages on reservations */
+  SPACES_OPTION_JUNK = 6,           /**< 0 off, 1 fill new blocks with 0xA5 and freed with 0x5A */
+  SPACES_OPTION_STATS_AT_EXIT = 7,  /**< 1: print the default heap's stats at exit */
+  SPACES_OPTION_DEFAULT_CAP = 8,    /**< cap of the default heap, bytes (0 = none) */
+  SPACES_OPTION_VERBOSE = 9,        /**< 1: report OS failures and cap failures on stderr */
+  SPACES_OPTION_COUNT = 10
+} spaces_option_t;
+
+/** Sets an option. SPACES_E_INVALID for an unknown option, SPACES_E_RANGE for
+ *  a value outside its range (the option keeps its value). Any thread. */
+SPACES_API spaces_status_t spaces_option_set(spaces_option_t option,
+                                             long long value) SPACES_NOEXCEPT;
+
+/** Reads an option into `out`. */
+SPACES_API spaces_status_t spaces_option_get(spaces_option_t option,
+                                             long long* out) SPACES_NOEXCEPT;
+
+/** Sets an option by name ("slab_cache", case-insensitive) from text as in the
+ *  environment: a decimal number with an optional K/M/G/T (powers of 1024)
+ *  suffix for byte sizes, or a keyword for enumerations ("dontneed"). */
+SPACES_API spaces_status_t spaces_option_set_str(const char* name,
+                                                 const char* value) SPACES_NOEXCEPT;
+
+/** The lower-case name of an option ("slab_cache"); NULL if unknown. */
+SPACES_API const char* spaces_option_name(spaces_option_t option) SPACES_NOEXCEPT;
+
+/** Returns memory held in the process slab cache to the OS now, as
+ *  SPACES_OPTION_DECOMMIT says. Any thread. */
+SPACES_API void spaces_collect(void) SPACES_NOEXCEPT;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SPACES_SPACES_H */

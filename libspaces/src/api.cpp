@@ -1,0 +1,325 @@
+// ---------------------------------------------------------------------------
+// api.cpp: the extern "C" entry points of spaces.h.
+//
+// Thin: validate the handle and the arguments, call into the allocator, turn
+// results into status codes and errno. Every function is noexcept; none
+// aborts on a detectable caller mistake, except the hardened build's double
+// and foreign frees, which abort with a message naming pointer and heap.
+// ---------------------------------------------------------------------------
+#include <cerrno>
+#include <cstring>
+
+#include "internal/internal.h"
+
+using namespace spaces::detail;
+
+namespace {
+
+/// Validates an allocation's heap; sets errno and the failure record if bad.
+SPACES_ALWAYS_INLINE Heap* alloc_heap(spaces_heap_t* heap) noexcept {
+  Heap* h = to_heap(heap);
+  if (SPACES_UNLIKELY(h == nullptr || h->magic != kHeapMagic)) {
+    record_failure(SPACES_E_INVALID, nullptr, 0);
+    return nullptr;
+  }
+  return h;
+}
+
+bool valid_alignment(std::size_t a) noexcept { return a != 0 && (a & (a - 1)) == 0 && a <= SPACES_MAX_ALIGNMENT; }
+
+#if SPACES_HARDENED
+/// Hardened builds check every pointer handed to free before touching it.
+SPACES_NO_SANITIZE_ADDRESS void check_free(void* p) noexcept {
+  SlabHeader* s = slab_checked(p);
+  if (s == nullptr) {
+    const std::uintptr_t base = (reinterpret_cast<std::uintptr_t>(p) - 1) & ~kSlabMask;
+    if (map_get(base) == Granule::Head && header_at(base)->magic == kFreeRunMagic)
+      fatal("spaces: double free of %p: its slab was already released\n", p);
+    fatal("spaces: free of %p, which is not a block spaces handed out (foreign or interior pointer)\n", p);
+  }
+  Heap* h = s->heap;
+  if (h == nullptr || h->magic != kHeapMagic || s->heap_gen != h->gen)
+    fatal("spaces: free of %p, a block of a heap that was destroyed or reset\n", p);
+  if (!is_block_start(s, p)) fatal("spaces: free of %p in heap '%s': not the start of a block\n", p, h->name);
+  if (s->kind == SlabKind::Small) {
+    const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
+    const bool mine = (o & ~kOwnerFlags) == thread_tag() || (s->flags & kSlabSingleThreaded) != 0;
+    if (mine) {
+      for (const Block* b : {s->free, s->local_free})
+        for (; b != nullptr; b = b->next)
+          if (b == p) fatal("spaces: double free of %p in heap '%s'\n", p, h->name);
+    }
+    if (s->used.load(std::memory_order_relaxed) == 0)
+      fatal("spaces: double free of %p in heap '%s'\n", p, h->name);
+  }
+}
+#endif
+
+}  // namespace
+
+extern "C" {
+
+const char* spaces_status_str(spaces_status_t status) noexcept {
+  switch (status) {
+    case SPACES_OK: return "success";
+    case SPACES_E_INVALID: return "invalid argument";
+    case SPACES_E_NOMEM: return "out of memory";
+    case SPACES_E_CAP: return "heap cap exceeded";
+    case SPACES_E_UNSUPPORTED: return "not supported by this heap's discipline";
+    case SPACES_E_RANGE: return "value out of range";
+    case SPACES_E_IO: return "write failed";
+  }
+  return "unknown status";
+}
+
+// ---- Heaps -------------------------------------------------------------------
+
+void spaces_heap_options_init(spaces_heap_options_t* o) noexcept {
+  if (o == nullptr) return;
+  std::memset(o, 0, sizeof(*o));
+  o->cap = SPACES_UNCAPPED;
+  o->discipline = SPACES_GENERAL;
+}
+
+spaces_status_t spaces_heap_create(const spaces_heap_options_t* options, spaces_heap_t** out) noexcept {
+  if (out == nullptr) return SPACES_E_INVALID;
+  Heap* h = nullptr;
+  spaces_status_t s = heap_create(options, &h);
+  *out = s == SPACES_OK ? to_handle(h) : nullptr;
+  return s;
+}
+
+spaces_status_t spaces_heap_destroy(spaces_heap_t* heap) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr || h == default_heap_if_created()) return SPACES_E_INVALID;
+  return heap_destroy(h);
+}
+
+spaces_status_t spaces_heap_reset(spaces_heap_t* heap) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr || h == default_heap_if_created()) return SPACES_E_INVALID;
+  return heap_reset(h);
+}
+
+spaces_status_t spaces_heap_set_cap(spaces_heap_t* heap, size_t cap) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr) return SPACES_E_INVALID;
+  h->cap.store(cap, std::memory_order_relaxed);
+  return SPACES_OK;
+}
+
+size_t spaces_heap_cap(const spaces_heap_t* heap) noexcept {
+  Heap* h = heap_checked(heap);
+  return h == nullptr ? 0 : h->cap.load(std::memory_order_relaxed);
+}
+
+uint64_t spaces_heap_id(const spaces_heap_t* heap) noexcept {
+  Heap* h = heap_checked(heap);
+  return h == nullptr ? 0 : h->id;
+}
+
+const char* spaces_heap_name(const spaces_heap_t* heap) noexcept {
+  Heap* h = heap_checked(heap);
+  return h == nullptr ? "" : h->name;
+}
+
+spaces_discipline_t spaces_heap_discipline(const spaces_heap_t* heap) noexcept {
+  Heap* h = heap_checked(heap);
+  return h == nullptr ? SPACES_GENERAL : static_cast<spaces_discipline_t>(h->discipline);
+}
+
+spaces_heap_t* spaces_default_heap(void) noexcept { return to_handle(default_heap()); }
+
+// ---- Allocation -------------------------------------------------------------------
+
+void* spaces_alloc(spaces_heap_t* heap, size_t size) noexcept {
+  Heap* h = alloc_heap(heap);
+  if (SPACES_UNLIKELY(h == nullptr)) return nullptr;
+  if (SPACES_LIKELY(h->discipline == SPACES_GENERAL && size <= kMaxSmallSize)) {
+    Shard* sh = shard_of(h);
+    if (SPACES_LIKELY(sh != nullptr)) return alloc_small(sh, size);
+    return nullptr;
+  }
+  return heap_alloc_generic(h, size, kMinAlign);
+}
+
+void* spaces_calloc(spaces_heap_t* heap, size_t count, size_t size) noexcept {
+  size_t bytes;
+  if (__builtin_mul_overflow(count, size, &bytes)) {
+    record_failure(SPACES_E_NOMEM, nullptr, SIZE_MAX);
+    return nullptr;
+  }
+  void* p = spaces_alloc(heap, bytes);
+  if (p != nullptr) std::memset(p, 0, bytes);
+  return p;
+}
+
+void* spaces_aligned_alloc(spaces_heap_t* heap, size_t alignment, size_t size) noexcept {
+  Heap* h = alloc_heap(heap);
+  if (SPACES_UNLIKELY(h == nullptr)) return nullptr;
+  if (!valid_alignment(alignment)) {
+    record_failure(SPACES_E_INVALID, nullptr, size);
+    return nullptr;
+  }
+  return heap_alloc_generic(h, size, alignment < kMinAlign ? kMinAlign : alignment);
+}
+
+void* spaces_realloc_aligned(spaces_heap_t* heap, void* ptr, size_t alignment, size_t size) noexcept {
+  Heap* h = alloc_heap(heap);
+  if (SPACES_UNLIKELY(h == nullptr)) return nullptr;
+  if (!valid_alignment(alignment)) {
+    record_failure(SPACES_E_INVALID, nullptr, size);
+    return nullptr;
+  }
+  if (alignment < kMinAlign) alignment = kMinAlign;
+  if (ptr == nullptr) return heap_alloc_generic(h, size, alignment);
+  return heap_realloc(h, ptr, size, alignment);
+}
+
+void* spaces_realloc(spaces_heap_t* heap, void* ptr, size_t size) noexcept {
+  return spaces_realloc_aligned(heap, ptr, kMinAlign, size);
+}
+
+void spaces_free(void* ptr) noexcept {
+  if (ptr == nullptr) return;
+#if SPACES_HARDENED
+  check_free(ptr);
+#endif
+  free_block(ptr);
+}
+
+size_t spaces_usable_size(const void* ptr) noexcept {
+  if (ptr == nullptr) return 0;
+  const SlabHeader* s = slab_checked(ptr);
+  return s == nullptr ? 0 : block_usable_size(s, ptr);
+}
+
+spaces_heap_t* spaces_heap_of(const void* ptr) noexcept {
+  if (ptr == nullptr) return nullptr;
+  const SlabHeader* s = slab_checked(ptr);
+  if (s == nullptr || heap_checked(to_handle(s->heap)) == nullptr) return nullptr;
+  return to_handle(s->heap);
+}
+
+int spaces_owns(const void* ptr) noexcept {
+  return map_get(reinterpret_cast<std::uintptr_t>(ptr) & ~kSlabMask) != Granule::None;
+}
+
+spaces_status_t spaces_last_failure(spaces_failure_t* out) noexcept {
+  if (out == nullptr) return SPACES_E_INVALID;
+  *out = tls_ctx.last_failure;
+  return SPACES_OK;
+}
+
+// ---- Region fast path ------------------------------------------------------------------
+
+spaces_cursor_t* spaces_region_cursor(spaces_heap_t* heap) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr || h->discipline != SPACES_REGION) return nullptr;
+  Shard* sh = shard_of(h);
+  return sh == nullptr ? nullptr : &sh->cursor;
+}
+
+void* spaces_cursor_alloc_slow(spaces_cursor_t* cursor, size_t size, size_t alignment) noexcept {
+  if (cursor == nullptr || cursor->owner == nullptr) {
+    record_failure(SPACES_E_INVALID, nullptr, size);
+    return nullptr;
+  }
+  return region_alloc_slow(static_cast<Shard*>(cursor->owner), size, alignment);
+}
+
+// ---- Statistics and walk -------------------------------------------------------------
+
+spaces_status_t spaces_heap_stats(const spaces_heap_t* heap, spaces_stats_t* out) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr || out == nullptr) return SPACES_E_INVALID;
+  return heap_stats(h, out);
+}
+
+spaces_status_t spaces_heap_print_stats(const spaces_heap_t* heap, FILE* out) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr || out == nullptr) return SPACES_E_INVALID;
+  spaces_stats_t s;
+  heap_stats(h, &s);
+  char cap[24] = "none";
+  if (s.cap != SPACES_UNCAPPED) std::snprintf(cap, sizeof(cap), "%zu", s.cap);
+  const int n = std::fprintf(out,
+                             "heap '%s' (%s)\n"
+                             "  live bytes      %zu\n"
+                             "  live blocks     %zu\n"
+                             "  footprint       %zu\n"
+                             "  peak footprint  %zu\n"
+                             "  cap             %s\n"
+                             "  slabs           %zu\n"
+                             "  allocations     %zu\n"
+                             "  frees           %zu\n"
+                             "  cap failures    %zu\n"
+                             "  resets          %zu\n",
+                             h->name, h->discipline == SPACES_REGION ? "region" : "general", s.live_bytes,
+                             s.live_blocks, s.footprint, s.peak_footprint, cap, s.slabs, s.alloc_count,
+                             s.free_count, s.cap_failures, s.resets);
+  return n < 0 ? SPACES_E_IO : SPACES_OK;
+}
+
+spaces_status_t spaces_heap_write_stats_json(const spaces_heap_t* heap, FILE* out) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr || out == nullptr) return SPACES_E_INVALID;
+  spaces_stats_t s;
+  heap_stats(h, &s);
+  // Heap names are the caller's bytes: escape what JSON requires.
+  char name[kHeapNameMax * 6 + 1];
+  std::size_t n = 0;
+  for (const char* c = h->name; *c != '\0'; ++c) {
+    const auto u = static_cast<unsigned char>(*c);
+    if (u == '"' || u == '\\') {
+      name[n++] = '\\';
+      name[n++] = static_cast<char>(u);
+    } else if (u < 0x20) {
+      static const char kHex[] = "0123456789abcdef";
+      const char esc[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
+      std::memcpy(name + n, esc, 6);
+      n += 6;
+    } else {
+      name[n++] = static_cast<char>(u);
+    }
+  }
+  name[n] = '\0';
+  char cap[24] = "null";
+  if (s.cap != SPACES_UNCAPPED) std::snprintf(cap, sizeof(cap), "%zu", s.cap);
+  const int w = std::fprintf(out,
+                             "{\"name\":\"%s\",\"discipline\":\"%s\",\"live_bytes\":%zu,\"live_blocks\":%zu,"
+                             "\"footprint\":%zu,\"peak_footprint\":%zu,\"cap\":%s,\"slabs\":%zu,"
+                             "\"alloc_count\":%zu,\"free_count\":%zu,\"cap_failures\":%zu,\"resets\":%zu}\n",
+                             name, h->discipline == SPACES_REGION ? "region" : "general", s.live_bytes,
+                             s.live_blocks, s.footprint, s.peak_footprint, cap, s.slabs, s.alloc_count,
+                             s.free_count, s.cap_failures, s.resets);
+  return w < 0 ? SPACES_E_IO : SPACES_OK;
+}
+
+spaces_status_t spaces_heap_walk(spaces_heap_t* heap, spaces_walk_fn fn, void* arg) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr || fn == nullptr) return SPACES_E_INVALID;
+  return heap_walk(h, fn, arg);
+}
+
+// ---- Options ------------------------------------------------------------------------------
+
+spaces_status_t spaces_option_set(spaces_option_t option, long long value) noexcept {
+  return option_set(option, value);
+}
+
+spaces_status_t spaces_option_get(spaces_option_t o, long long* out) noexcept {
+  if (out == nullptr || static_cast<unsigned>(o) >= SPACES_OPTION_COUNT) return SPACES_E_INVALID;
+  *out = option(o);
+  return SPACES_OK;
+}
+
+spaces_status_t spaces_option_set_str(const char* name, const char* value) noexcept {
+  return option_set_str(name, value);
+}
+
+const char* spaces_option_name(spaces_option_t option) noexcept { return option_name(option); }
+
+void spaces_collect(void) noexcept { cache_collect(true); }
+
+}  // extern "C"

@@ -1,0 +1,74 @@
+// ---------------------------------------------------------------------------
+// ds/size_class.hpp: the small-object size classes and the size -> class map.
+//
+// 41 classes from 16 B to 32512 B. Up to 128 B they step by 16; up to 3584 B
+// there are four classes per doubling (jemalloc's spacing: at most 20 % of a
+// block is slack); above 4 KiB each class is the largest multiple of 128 that
+// fits n blocks in a slab's usable bytes, for n = 15 down to 2, because above
+// 4 KiB the number of blocks per slab, not the block size, decides what an
+// object costs. docs/design.md tabulates the classes and the worst-case
+// waste. Every class above 1024 B is a multiple of 128, so two small tables
+// map a size to its class exactly with one shift and one load.
+// ---------------------------------------------------------------------------
+#ifndef SPACES_DS_SIZE_CLASS_HPP
+#define SPACES_DS_SIZE_CLASS_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace spaces::detail {
+
+inline constexpr std::array<std::uint32_t, 41> kClassSizes = {
+    16,   32,   48,   64,   80,   96,   112,  128,                                   // 16-byte steps
+    160,  192,  224,  256,  320,  384,  448,  512,  640,  768,  896,  1024,          // 4 per doubling
+    1280, 1536, 1792, 2048, 2560, 3072, 3584,                                        //
+    4224, 4608, 4992, 5376, 5888, 6400, 7168, 8064, 9216, 10752, 12928, 16256, 21632, 32512};  // n per slab
+
+inline constexpr std::size_t kNumClasses = kClassSizes.size();
+inline constexpr std::size_t kMaxSmallSize = kClassSizes.back();
+static_assert(kMaxSmallSize == 32512, "two blocks of the largest class fill a slab's usable bytes");
+
+namespace size_class_tables {
+
+constexpr std::uint8_t smallest_class_at_least(std::size_t size) {
+  for (std::size_t c = 0; c < kNumClasses; ++c)
+    if (kClassSizes[c] >= size) return static_cast<std::uint8_t>(c);
+  return 0xFF;
+}
+
+// Sizes 0..1024 by 16-byte steps: index (size + 15) >> 4.
+constexpr auto make_fine() {
+  std::array<std::uint8_t, 65> t{};
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = smallest_class_at_least(i * 16);
+  return t;
+}
+// Sizes 1025..32512 by 128-byte steps: index (size + 127) >> 7.
+constexpr auto make_coarse() {
+  std::array<std::uint8_t, 255> t{};
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = smallest_class_at_least(i * 128);
+  return t;
+}
+inline constexpr auto kFine = make_fine();
+inline constexpr auto kCoarse = make_coarse();
+
+constexpr bool coarse_classes_are_exact() {
+  for (std::size_t c = 0; c < kNumClasses; ++c)
+    if (kClassSizes[c] > 1024 && kClassSizes[c] % 128 != 0) return false;
+  return true;
+}
+static_assert(coarse_classes_are_exact(), "classes above 1024 must be multiples of 128");
+
+}  // namespace size_class_tables
+
+/// The class of a request of `size` bytes. Precondition: size <= kMaxSmallSize.
+inline std::uint32_t size_to_class(std::size_t size) noexcept {
+  return size <= 1024 ? size_class_tables::kFine[(size + 15) >> 4]
+                      : size_class_tables::kCoarse[(size + 127) >> 7];
+}
+
+inline std::uint32_t class_size(std::uint32_t sc) noexcept { return kClassSizes[sc]; }
+
+}  // namespace spaces::detail
+
+#endif  // SPACES_DS_SIZE_CLASS_HPP

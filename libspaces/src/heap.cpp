@@ -1,0 +1,302 @@
+// ---------------------------------------------------------------------------
+// heap.cpp: heap life (create, destroy, reset), caps, nesting, the registry
+// of live heaps and the default heap.
+//
+// destroy and reset never touch objects: each shard's runs join the slab
+// cache as one spliced list (shard.cpp:shard_clear), so the cost is O(shards)
+// plus one release per large span and one munmap per huge block. Caps are
+// enforced when a run is charged (heap_charge), with a compare-and-swap per
+// level of nesting, so they hold exactly under any number of threads.
+// ---------------------------------------------------------------------------
+#include <cstring>
+#include <new>
+
+#include "internal/internal.h"
+
+namespace spaces::detail {
+namespace {
+
+constinit std::atomic<std::uint64_t> g_next_id{1};
+constinit SpinLock g_registry_lock;
+constinit Heap* g_registry = nullptr;
+
+constinit std::atomic<Heap*> g_default_heap{nullptr};
+constinit SpinLock g_default_lock;
+
+void registry_add(Heap* h) noexcept {
+  LockGuard guard(g_registry_lock);
+  h->registry_prev = nullptr;
+  h->registry_next = g_registry;
+  if (g_registry != nullptr) g_registry->registry_prev = h;
+  g_registry = h;
+}
+
+void registry_remove(Heap* h) noexcept {
+  LockGuard guard(g_registry_lock);
+  if (h->registry_prev != nullptr) h->registry_prev->registry_next = h->registry_next;
+  else g_registry = h->registry_next;
+  if (h->registry_next != nullptr) h->registry_next->registry_prev = h->registry_prev;
+}
+
+void name_heap(Heap* h, const char* name) noexcept {
+  if (name != nullptr) {
+    std::size_t n = std::strlen(name);
+    if (n >= kHeapNameMax) n = kHeapNameMax - 1;
+    std::memcpy(h->name, name, n);
+    h->name[n] = '\0';
+    return;
+  }
+  // "heap-<id>" without snprintf (it may allocate in some libcs).
+  char digits[24];
+  int k = 0;
+  std::uint64_t v = h->id;
+  do {
+    digits[k++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  std::memcpy(h->name, "heap-", 5);
+  int i = 5;
+  while (k > 0) h->name[i++] = digits[--k];
+  h->name[i] = '\0';
+}
+
+void update_peak(Heap* h, std::size_t now) noexcept {
+  std::size_t peak = h->peak.load(std::memory_order_relaxed);
+  while (now > peak && !h->peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+
+/// Every shard of h: the embedded one, then the list.
+template <class F>
+void for_each_shard(Heap* h, F&& f) noexcept {
+  f(&h->shard0);
+  for (Shard* sh = h->shards; sh != nullptr; sh = sh->heap_next) f(sh);
+}
+
+/// Releases the heap's large spans and huge mappings (uncharging them).
+void release_large(Heap* h) noexcept {
+  std::size_t bytes = 0;
+  while (SlabHeader* s = h->large.pop_front()) {
+    bytes += s->slabs * kSlabSize;
+    cache_release(s);
+  }
+  while (SlabHeader* s = h->huge.pop_front()) {
+    bytes += s->slabs * kSlabSize;
+    huge_unmap(s);
+  }
+  heap_uncharge(h, bytes);
+}
+
+/// Destroys every child of h (each unlinks itself from h).
+void destroy_children(Heap* h) noexcept {
+  for (;;) {
+    Heap* child;
+    {
+      LockGuard guard(h->lock);
+      child = h->first_child;
+    }
+    if (child == nullptr) return;
+    heap_destroy(child);
+  }
+}
+
+}  // namespace
+
+Heap* heap_checked(const spaces_heap_t* handle) noexcept {
+  Heap* h = reinterpret_cast<Heap*>(const_cast<spaces_heap_t*>(handle));
+  if (h == nullptr || h->magic != kHeapMagic || h->id == 0) return nullptr;
+  return h;
+}
+
+// ---- Caps -------------------------------------------------------------------
+
+bool heap_charge(Heap* h, std::size_t bytes, Heap** refused) noexcept {
+  for (Heap* x = h; x != nullptr; x = x->parent) {
+    const std::size_t cap = x->cap.load(std::memory_order_relaxed);
+    std::size_t f = x->footprint.load(std::memory_order_relaxed);
+    do {
+      if (bytes > cap || f > cap - bytes) {
+        // Undo the levels below x, which were charged already.
+        for (Heap* y = h; y != x; y = y->parent) y->footprint.fetch_sub(bytes, std::memory_order_relaxed);
+        x->cap_failures.fetch_add(1, std::memory_order_relaxed);
+        *refused = x;
+        return false;
+      }
+    } while (!x->footprint.compare_exchange_weak(f, f + bytes, std::memory_order_relaxed));
+    update_peak(x, f + bytes);
+  }
+  return true;
+}
+
+void heap_uncharge(Heap* h, std::size_t bytes) noexcept {
+  if (bytes == 0) return;
+  for (Heap* x = h; x != nullptr; x = x->parent) x->footprint.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+std::size_t heap_trim_retained(Heap* h) noexcept {
+  RunList runs;
+  std::size_t slabs = 0;
+  {
+    LockGuard guard(h->lock);
+    if (h->retained.empty()) return 0;
+    runs.splice_front(h->retained);
+  }
+  for (SlabHeader* r = runs.front(); r != nullptr; r = r->next) slabs += r->slabs;
+  cache_release_list(runs, slabs);
+  heap_uncharge(h, slabs * kSlabSize);
+  return slabs * kSlabSize;
+}
+
+SlabHeader* heap_pop_retained(Heap* h) noexcept {
+  for (;;) {
+    SlabHeader* r;
+    {
+      LockGuard guard(h->lock);
+      r = h->retained.pop_front();
+    }
+    if (r == nullptr) return nullptr;
+    if (r->slabs == 1) {
+      // Reinitialise as cache_acquire would: still charged, still marked Head.
+      unpoison(reinterpret_cast<void*>(run_base(r)), kHeaderRegion);
+      std::memset(static_cast<void*>(r), 0, sizeof(SlabHeader));
+      r->slabs = 1;
+      r->heap = h;
+      r->heap_gen = h->gen;
+      return r;
+    }
+    // A retained region span: no use for it here.
+    const std::size_t bytes = r->slabs * kSlabSize;
+    cache_release(r);
+    heap_uncharge(h, bytes);
+  }
+}
+
+// ---- Life --------------------------------------------------------------------
+
+spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept {
+  spaces_heap_options_t defaults;
+  if (o == nullptr) {
+    spaces_heap_options_init(&defaults);
+    o = &defaults;
+  }
+  if (o->discipline != SPACES_GENERAL && o->discipline != SPACES_REGION) return SPACES_E_INVALID;
+  if ((o->flags & ~(SPACES_HEAP_SINGLE_THREADED | SPACES_HEAP_RETAIN_ON_RESET)) != 0) return SPACES_E_INVALID;
+  Heap* parent = nullptr;
+  if (o->parent != nullptr && (parent = heap_checked(o->parent)) == nullptr) return SPACES_E_INVALID;
+  threads_init();
+
+  void* mem = meta_alloc(sizeof(Heap));
+  if (mem == nullptr) return SPACES_E_NOMEM;
+  Heap* h = ::new (mem) Heap{};
+  h->id = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  h->gen = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  h->discipline = static_cast<std::uint8_t>(o->discipline);
+  h->single = (o->flags & SPACES_HEAP_SINGLE_THREADED) != 0;
+  h->retain = (o->flags & SPACES_HEAP_RETAIN_ON_RESET) != 0;
+  h->cap.store(o->cap, std::memory_order_relaxed);
+  h->cap_handler = o->cap_handler;
+  h->cap_handler_arg = o->cap_handler_arg;
+  h->parent = parent;
+  name_heap(h, o->name);
+  shard_init(&h->shard0, h);
+  h->magic = kHeapMagic;
+  registry_add(h);
+  if (parent != nullptr) {
+    LockGuard guard(parent->lock);
+    h->next_sibling = parent->first_child;
+    if (parent->first_child != nullptr) parent->first_child->prev_sibling = h;
+    parent->first_child = h;
+  }
+  *out = h;
+  return SPACES_OK;
+}
+
+spaces_status_t heap_destroy(Heap* h) noexcept {
+  destroy_children(h);
+  threads_forget_heap(h);
+  // Uncharge the whole footprint at once: children are gone, so it is
+  // exactly what the shards, spans and retained slabs hold.
+  for_each_shard(h, [](Shard* sh) { shard_clear(sh, false); });
+  release_large(h);
+  heap_trim_retained(h);
+  if (h->parent != nullptr) {
+    Heap* p = h->parent;
+    LockGuard guard(p->lock);
+    if (h->prev_sibling != nullptr) h->prev_sibling->next_sibling = h->next_sibling;
+    else p->first_child = h->next_sibling;
+    if (h->next_sibling != nullptr) h->next_sibling->prev_sibling = h->prev_sibling;
+  }
+  SPACES_ASSERT_INTERNAL(h->footprint.load() == 0);
+  registry_remove(h);
+  for (Shard* sh = h->shards; sh != nullptr;) {
+    Shard* next = sh->heap_next;
+    meta_free(sh, sizeof(Shard));
+    sh = next;
+  }
+  h->magic = kHeapDeadMagic;
+  h->id = 0;
+  h->gen = 0;
+  meta_free(h, sizeof(Heap));
+  return SPACES_OK;
+}
+
+spaces_status_t heap_reset(Heap* h) noexcept {
+  destroy_children(h);
+  const bool retain = h->retain != 0;
+  for_each_shard(h, [retain](Shard* sh) { shard_clear(sh, retain); });
+  release_large(h);
+  h->large_allocs = 0;
+  h->large_frees = 0;
+  h->folded_frees = 0;
+  h->resets++;
+  h->gen = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  return SPACES_OK;
+}
+
+// ---- Default heap --------------------------------------------------------------
+
+Heap* default_heap() noexcept {
+  Heap* h = g_default_heap.load(std::memory_order_acquire);
+  if (SPACES_LIKELY(h != nullptr)) return h;
+  LockGuard guard(g_default_lock);
+  h = g_default_heap.load(std::memory_order_relaxed);
+  if (h != nullptr) return h;
+  spaces_heap_options_t o;
+  spaces_heap_options_init(&o);
+  o.name = "default";
+  const long long cap = option(SPACES_OPTION_DEFAULT_CAP);
+  o.cap = cap > 0 ? static_cast<std::size_t>(cap) : SPACES_UNCAPPED;
+  if (heap_create(&o, &h) != SPACES_OK) return nullptr;
+  g_default_heap.store(h, std::memory_order_release);
+  return h;
+}
+
+Heap* default_heap_if_created() noexcept { return g_default_heap.load(std::memory_order_acquire); }
+
+// ---- fork ------------------------------------------------------------------------
+
+void heap_registry_fork_prepare() noexcept {
+  g_default_lock.lock();
+  g_registry_lock.lock();
+  for (Heap* h = g_registry; h != nullptr; h = h->registry_next) h->lock.lock();
+}
+
+void heap_registry_fork_parent() noexcept {
+  for (Heap* h = g_registry; h != nullptr; h = h->registry_next) h->lock.unlock();
+  g_registry_lock.unlock();
+  g_default_lock.unlock();
+}
+
+void heap_registry_fork_child() noexcept {
+  for (Heap* h = g_registry; h != nullptr; h = h->registry_next) h->lock.reset_after_fork();
+  g_registry_lock.reset_after_fork();
+  g_default_lock.reset_after_fork();
+}
+
+/// Calls f(h) for every live heap, under the registry lock (fork child, exit stats).
+void heap_registry_for_each(void (*f)(Heap*, void*), void* arg) noexcept {
+  LockGuard guard(g_registry_lock);
+  for (Heap* h = g_registry; h != nullptr; h = h->registry_next) f(h, arg);
+}
+
+}  // namespace spaces::detail

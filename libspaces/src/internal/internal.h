@@ -1,0 +1,256 @@
+// ---------------------------------------------------------------------------
+// internal.h: functions shared between the files of libspaces, grouped by
+// the file that defines them, bottom layer first (STYLE.md §2):
+//   meta, slab (granule map), slab_cache, span  ->  heap, region, refill,
+//   stats, options  ->  thread, alloc, free, remote  ->  api
+// The fast paths (alloc_small, shard_of) are inline here so that api.cpp and
+// override/ compile them into their entry points.
+// ---------------------------------------------------------------------------
+#ifndef SPACES_INTERNAL_INTERNAL_H
+#define SPACES_INTERNAL_INTERNAL_H
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+
+#include "../os/os.h"
+#include "config.h"
+#include "poison.h"
+#include "types.h"
+
+namespace spaces::detail {
+
+// ---- options.cpp -------------------------------------------------------------
+
+/// Current value of an option (reads the environment on first use).
+long long option(spaces_option_t o) noexcept;
+/// Parses "12", "64K", "256M", "1G" (powers of 1024); false on garbage or overflow.
+bool parse_size(const char* text, long long* out) noexcept;
+/// Reads every SPACES_<NAME> variable once; reports bad values on stderr.
+void options_init() noexcept;
+spaces_status_t option_set(spaces_option_t o, long long value) noexcept;
+spaces_status_t option_set_str(const char* name, const char* value) noexcept;
+const char* option_name(spaces_option_t o) noexcept;
+
+// ---- util (assert.cpp) -------------------------------------------------------
+
+/// Writes a message to stderr without allocating; printf-like, %s %zu %p %d only.
+void message(const char* fmt, ...) noexcept __attribute__((format(printf, 1, 2)));
+/// message() then abort(): for hardened checks that name pointer and heap.
+[[noreturn]] SPACES_COLD void fatal(const char* fmt, ...) noexcept __attribute__((format(printf, 1, 2)));
+
+// ---- meta.cpp: memory for the allocator's own structures ---------------------
+
+/// Zeroed, 64-byte aligned memory that is never returned to the OS (so heap
+/// structs are type-stable). nullptr when the OS refuses.
+void* meta_alloc(std::size_t size) noexcept;
+/// Returns `p` (of `size` bytes) for reuse, oldest first (FIFO), so a dead
+/// heap's struct is reused as late as possible.
+void meta_free(void* p, std::size_t size) noexcept;
+
+// ---- slab.cpp: the granule map and slab invariants ---------------------------
+
+/// What the map knows of each 64 KiB granule of the address space.
+enum class Granule : std::uint8_t {
+  None = 0,      ///< not memory spaces handed out
+  Head = 1,      ///< first slab of a run that is in use (or spliced into the cache)
+  Interior = 2,  ///< a later slab of a run
+  FreeHead = 3,  ///< first slab of a binned free run (slab_cache.cpp)
+  FreeTail = 4,  ///< last slab of a binned free run of >= 2 slabs
+};
+Granule map_get(std::uintptr_t addr) noexcept;
+/// Marks the `slabs` granules from `base`: `head` for the first, Interior for
+/// the others, `tail` for the last when slabs >= 2. False if the map could not
+/// get memory for a new leaf.
+bool map_mark(std::uintptr_t base, std::size_t slabs, Granule head, Granule tail) noexcept;
+void map_clear(std::uintptr_t base, std::size_t slabs) noexcept;
+/// The run holding a block handed out, if `p` is one: the map says Head for
+/// the granule of p - 1 and the header's magic is right. Any pointer value.
+SlabHeader* slab_checked(const void* p) noexcept;
+/// Whether `p` is the start of a block of run `s` (Small: on the block grid).
+bool is_block_start(const SlabHeader* s, const void* p) noexcept;
+/// Every invariant of a slab header (types.h); false names none.
+bool slab_is_valid(const SlabHeader* s) noexcept;
+
+/// The header shared by every empty size class of every shard: its free
+/// list is null, so alloc_small falls through to the slow path.
+extern SlabHeader g_empty_slab;
+
+// ---- slab_cache.cpp: the process-wide cache of free runs ---------------------
+
+/// A run of exactly `slabs` slabs whose base + offset is a multiple of
+/// `align` (align > kSlabSize only matters with offset == kSlabSize). The
+/// header is zeroed but for `slabs`; the map marks it Head/Interior. nullptr
+/// and *err = ENOMEM when the OS refuses.
+SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offset, int* err) noexcept;
+/// Takes back one run (any length) as warm memory.
+void cache_release(SlabHeader* run) noexcept;
+/// Takes back a whole list of runs holding `slabs` slabs in O(1): the list
+/// is spliced, its headers are not touched.
+void cache_release_list(RunList& runs, std::size_t slabs) noexcept;
+/// Returns warm memory to the OS: all of it (`all`) or what exceeds the
+/// cache bound or the decommit delay.
+void cache_collect(bool all) noexcept;
+/// Slabs held warm / cold (tests and stats).
+std::size_t cache_warm_slabs() noexcept;
+void cache_fork_prepare() noexcept;
+void cache_fork_parent() noexcept;
+void cache_fork_child() noexcept;
+
+// ---- span.cpp: huge blocks in their own OS mapping ---------------------------
+
+/// Maps a run holding one block of `size` bytes aligned to `align`; the
+/// header is initialised as Huge but for heap/shard. nullptr, *err on failure.
+SlabHeader* huge_map(std::size_t size, std::size_t align, int* err) noexcept;
+void huge_unmap(SlabHeader* s) noexcept;
+
+// ---- heap.cpp: heaps, caps, destroy and reset --------------------------------
+
+/// The Heap behind a handle if it is alive, else nullptr. Never faults on a
+/// dead handle (heap structs are type-stable).
+Heap* heap_checked(const spaces_heap_t* h) noexcept;
+SPACES_ALWAYS_INLINE Heap* to_heap(spaces_heap_t* h) noexcept { return reinterpret_cast<Heap*>(h); }
+SPACES_ALWAYS_INLINE spaces_heap_t* to_handle(Heap* h) noexcept { return reinterpret_cast<spaces_heap_t*>(h); }
+/// Adds `bytes` to the footprint of h and every ancestor, atomically at each
+/// level; if any cap would be crossed, undoes what it added, counts a cap
+/// failure on the refusing heap, stores it in *refused and returns false.
+bool heap_charge(Heap* h, std::size_t bytes, Heap** refused) noexcept;
+void heap_uncharge(Heap* h, std::size_t bytes) noexcept;
+/// Gives the slabs the heap keeps for reuse (retained after reset) back to
+/// the cache; returns the bytes freed. Owner of the heap's lock: no.
+std::size_t heap_trim_retained(Heap* h) noexcept;
+/// Pops a retained slab (RETAIN_ON_RESET), still charged; nullptr if none.
+SlabHeader* heap_pop_retained(Heap* h) noexcept;
+spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept;
+spaces_status_t heap_destroy(Heap* h) noexcept;
+spaces_status_t heap_reset(Heap* h) noexcept;
+/// The default heap (created on first use).
+Heap* default_heap() noexcept;
+/// The default heap if it exists already, else nullptr.
+Heap* default_heap_if_created() noexcept;
+void heap_registry_fork_prepare() noexcept;
+void heap_registry_fork_parent() noexcept;
+void heap_registry_fork_child() noexcept;
+/// Calls f(h, arg) for every live heap, under the registry lock.
+void heap_registry_for_each(void (*f)(Heap*, void*), void* arg) noexcept;
+
+// ---- shard.cpp: shard life -----------------------------------------------------
+
+void shard_init(Shard* sh, Heap* h) noexcept;
+/// Hands every run the shard holds to the cache (or to the heap's retained
+/// list) and makes the shard empty. O(1) + O(region spans).
+void shard_clear(Shard* sh, bool retain) noexcept;
+/// Sets the owner word of every small slab of the shard to `tag` (keeping
+/// flags): abandon (tag 0) and adopt.
+void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept;
+
+// ---- refill.cpp: slow paths of allocation ------------------------------------
+
+/// Why alloc_small missed (empty current slab); see the comment in refill.cpp.
+SPACES_NOINLINE void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept;
+/// Charges `bytes` to h; at the cap gives back retained slabs and runs the
+/// cap handler once. False with the failure recorded (errno ENOMEM).
+bool charge(Heap* h, std::size_t bytes, std::size_t request) noexcept;
+/// A run of `slabs` charged to the shard's heap: retained slab, cache, OS;
+/// at the cap: trim retained, cap handler, one retry. nullptr with errno and
+/// the thread's last failure set.
+SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size_t offset,
+                        std::size_t request) noexcept;
+/// Releases an empty small slab of the shard (owner thread).
+void release_small_slab(Shard* sh, SlabHeader* s) noexcept;
+/// Blocks bigger than a small class or aligned beyond 512: spans and huge mappings.
+void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept;
+void free_large(SlabHeader* s) noexcept;
+/// Records a failed allocation for spaces_last_failure and sets errno.
+void record_failure(spaces_status_t status, Heap* refused, std::size_t request) noexcept;
+
+// ---- region.cpp ----------------------------------------------------------------
+
+void* region_alloc_slow(Shard* sh, std::size_t size, std::size_t align) noexcept;
+
+// ---- remote.cpp: frees from other threads ---------------------------------------
+
+void free_remote(SlabHeader* s, Block* b) noexcept;
+/// Moves the slab's remote frees to its free list; returns how many.
+std::uint32_t collect_remote(SlabHeader* s) noexcept;
+/// Takes the shard's notify list: full slabs that received remote frees.
+void drain_notify(Shard* sh) noexcept;
+
+// ---- free.cpp --------------------------------------------------------------------
+
+SPACES_NOINLINE void free_generic(SlabHeader* s, void* p, std::uintptr_t tag) noexcept;
+/// Owner-thread free that is not the fast path (full or junk-mode slab,
+/// single-threaded heap freed by another thread).
+void free_local_slow(SlabHeader* s, Block* b) noexcept;
+/// A small slab's last block came back (owner thread): release it unless it
+/// is the class's current slab.
+SPACES_NOINLINE void slab_now_empty(SlabHeader* s) noexcept;
+
+// ---- thread.cpp: thread state and shard lookup -----------------------------------
+
+extern thread_local ThreadCtx tls_ctx SPACES_TLS_INITIAL_EXEC;
+
+/// The calling thread's tag: its thread pointer (one instruction on x86-64).
+SPACES_ALWAYS_INLINE std::uintptr_t thread_tag() noexcept {
+  return reinterpret_cast<std::uintptr_t>(__builtin_thread_pointer());
+}
+SPACES_NOINLINE Shard* shard_lookup_slow(Heap* h) noexcept;
+/// The calling thread's shard of h: the embedded one for single-threaded
+/// heaps, else a TLS cache probe. nullptr only when out of memory.
+SPACES_ALWAYS_INLINE Shard* shard_of(Heap* h) noexcept {
+  if (h->single) return &h->shard0;
+  ThreadCtx::Entry& e = tls_ctx.cache[h->id % kShardCacheSize];
+  if (SPACES_LIKELY(e.heap_id == h->id)) return e.shard;
+  return shard_lookup_slow(h);
+}
+/// Unlinks every shard of h from its thread's list (heap destroy).
+void threads_forget_heap(Heap* h) noexcept;
+/// Registers the fork handlers and the thread-exit key (once).
+void threads_init() noexcept;
+
+// ---- alloc.cpp: entry points below the C API --------------------------------------
+
+/// The small-block fast path: pop the current slab's free list.
+SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void* alloc_small(Shard* sh, std::size_t size) noexcept {
+  const std::uint32_t sc = size_to_class(size);
+  SlabHeader* s = sh->current[sc];
+  Block* b = s->free;
+  if (SPACES_LIKELY(b != nullptr)) {
+    s->free = b->next;
+    s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    poison_alloc(b, size, s->block_size);
+    return b;
+  }
+  return alloc_small_slow(sh, sc, size);
+}
+/// The free fast path: the calling thread owns the slab (one compare, with
+/// the full and junk flags folded into the owner word) and pushes the block
+/// on its local list; everything else goes to free_generic.
+SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void free_block(void* p) noexcept {
+  SlabHeader* s = slab_of(p);
+  const std::uintptr_t tag = thread_tag();
+  if (SPACES_LIKELY(s->owner.load(std::memory_order_relaxed) == tag)) {
+    auto* b = static_cast<Block*>(p);
+    poison(b, s->block_size);
+    b->next = s->local_free;
+    s->local_free = b;
+    s->frees.store(s->frees.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    const std::uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
+    s->used.store(used, std::memory_order_relaxed);
+    if (SPACES_UNLIKELY(used == 0)) slab_now_empty(s);
+    return;
+  }
+  free_generic(s, p, tag);
+}
+void* heap_alloc_generic(Heap* h, std::size_t size, std::size_t align) noexcept;
+void* heap_realloc(Heap* h, void* p, std::size_t size, std::size_t align) noexcept;
+std::size_t block_usable_size(const SlabHeader* s, const void* p) noexcept;
+
+// ---- stats.cpp ---------------------------------------------------------------------
+
+spaces_status_t heap_stats(Heap* h, spaces_stats_t* out) noexcept;
+spaces_status_t heap_walk(Heap* h, spaces_walk_fn fn, void* arg) noexcept;
+
+}  // namespace spaces::detail
+
+#endif  // SPACES_INTERNAL_INTERNAL_H

@@ -1,0 +1,260 @@
+// ---------------------------------------------------------------------------
+// types.h: libspaces data structures and their invariants.
+//   SlabHeader   128 bytes in the first 512 of every 64 KiB slab or span; found
+//                from any block by slab_of(p), which masks p - 1
+//   Shard        one thread's view of one heap: current slab per size class,
+//                partial queues, the region cursor, the runs it holds
+//   Heap         owns shards, large spans and huge mappings, a footprint cap,
+//                stats and children; destroy() is O(shards + spans)
+//   ThreadCtx    per-thread state: the owner tag, a heap -> shard cache
+//   Block        a free block: its first word links the free list
+// Vocabulary: "page" always means an OS page; our unit is the "slab"; a "run"
+// is n >= 1 contiguous slabs with one header at its start (a slab, a span, a
+// free run in the slab cache).
+// ---------------------------------------------------------------------------
+#ifndef SPACES_INTERNAL_TYPES_H
+#define SPACES_INTERNAL_TYPES_H
+
+#include <spaces/spaces.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "../ds/list.hpp"
+#include "../ds/size_class.hpp"
+#include "../ds/spinlock.hpp"
+#include "config.h"
+
+namespace spaces::detail {
+
+// ---- Geometry -------------------------------------------------------------
+
+inline constexpr std::size_t kSlabShift = 16;
+inline constexpr std::size_t kSlabSize = std::size_t{1} << kSlabShift;
+inline constexpr std::uintptr_t kSlabMask = kSlabSize - 1;
+static_assert(kSlabSize == SPACES_SLAB_SIZE && kSlabSize == 64 * 1024, "slab_of() masks it");
+
+/// Bytes at the start of each slab reserved for its header; small blocks and
+/// default-aligned large blocks start right after.
+inline constexpr std::size_t kHeaderRegion = 512;
+/// The header sits at one of kHeaderColors 128-byte slots of the header
+/// region, picked by bits 16-17 of the slab address: 64 KiB-aligned headers
+/// would otherwise all map to the same L1 set (DESIGN.md measured ~3.4 ns
+/// per free in random order across slabs; coloring halved it).
+inline constexpr std::size_t kHeaderStride = 128;
+inline constexpr std::size_t kHeaderColors = kHeaderRegion / kHeaderStride;
+static_assert(kHeaderColors == 4, "slab_of() computes the color with a 2-bit mask");
+inline constexpr std::size_t kSlabUsable = kSlabSize - kHeaderRegion;
+static_assert(2 * kMaxSmallSize <= kSlabUsable, "the largest class fits twice in a slab");
+
+/// Small blocks are at least this aligned (every class is a multiple of 16).
+inline constexpr std::size_t kMinAlign = 16;
+
+// ---- Block -------------------------------------------------------------------
+
+struct Block {
+  Block* next;
+};
+
+// ---- SlabHeader ----------------------------------------------------------------
+
+enum class SlabKind : std::uint8_t {
+  FreeRun = 0,  ///< in the slab cache
+  Small = 1,    ///< carved into blocks of one size class (general heaps)
+  Region = 2,   ///< bump-allocated by a region cursor, or a region's dedicated span
+  Large = 3,    ///< one block of a general heap spanning one or more slabs
+  Huge = 4,     ///< one block in its own OS mapping
+};
+
+/// The owner word of a small slab: the owning thread's tag (the thread
+/// pointer, 64-byte aligned) or'ed with these flags. Any other slab kind and
+/// an abandoned small slab hold 0, which no thread's tag equals, so the free
+/// fast path's single compare `owner == tag` sends them all to free_generic.
+inline constexpr std::uintptr_t kOwnerFull = 1;  ///< not on its partial queue
+inline constexpr std::uintptr_t kOwnerSlow = 2;  ///< junk-fill mode: every free is slow
+inline constexpr std::uintptr_t kOwnerFlags = kOwnerFull | kOwnerSlow;
+
+/// SlabHeader::flags
+inline constexpr std::uint8_t kSlabSingleThreaded = 1;  ///< heap is single-threaded: frees are local
+inline constexpr std::uint8_t kSlabCold = 2;            ///< free run: decommitted or never touched
+
+inline constexpr std::uint32_t kSlabMagic = 0x5A1AB5EDu;
+inline constexpr std::uint32_t kFreeRunMagic = 0xF4EE4B15u;
+
+struct Shard;
+struct Heap;
+
+// SlabHeader. Invariants (slab_is_valid(), checked by SPACES_ASSERT_EXPENSIVE):
+//   slab_of(p) == this for every block p handed out from this run
+//   Small:  used == carved - |free| - |local_free| - |remote collected later|
+//           (blocks in `remote` still count as used until collected)
+//           capacity == kSlabUsable / block_size, carved <= capacity
+//           owner & ~kOwnerFlags == shard->tag, or 0 once the shard is abandoned
+//           (owner & kOwnerFull) <=> the slab is not on shard->partial[size_class]
+//           and is not shard->current[size_class]
+//   Large:  block at base + block_size (the offset), size usable bytes,
+//           slabs * kSlabSize == block_size + size
+//   Huge:   as Large; the run is an OS mapping of `size + block_size` bytes
+//   every run a heap holds is charged to heap->footprint (refill.cpp:charge)
+// Layout: line 0 holds everything the alloc and free fast paths touch
+// (alloc.cpp:alloc_small, free.cpp:spaces_free); line 1 the list links and
+// the slow-path fields.
+struct alignas(64) SlabHeader {
+  // ---- line 0: fast paths
+  Block* free;                       ///< allocation list; owner thread only
+  Block* local_free;                 ///< blocks freed by the owner thread
+  std::atomic<std::uint32_t> used;   ///< blocks out (relaxed: stats read it)
+  std::uint32_t block_size;          ///< Small: class size; Large/Huge: offset of the block
+  std::atomic<std::uintptr_t> owner; ///< see kOwnerFull
+  std::atomic<Block*> remote;        ///< blocks freed by other threads (remote.cpp)
+  std::atomic<std::uint64_t> frees;  ///< local frees + collected remote frees (stats)
+  Shard* shard;                      ///< the shard that owns a Small/Region slab
+  SlabKind kind;
+  std::uint8_t size_class;
+  std::uint8_t flags;
+  std::atomic<std::uint8_t> notified;  ///< on shard->notify (remote.cpp)
+  std::uint32_t magic;                 ///< kSlabMagic, or kFreeRunMagic in the cache
+
+  // ---- line 1: lists and slow paths
+  SlabHeader* next;   ///< runs list of a shard/heap, or a slab cache list
+  SlabHeader* prev;
+  SlabHeader* qnext;  ///< shard->partial[size_class] (Small only)
+  SlabHeader* qprev;
+  Heap* heap;
+  std::uint64_t heap_gen; ///< heap->gen when the run was handed out (hardened checks)
+  std::uint32_t slabs;    ///< run length in slabs
+  std::uint16_t capacity; ///< Small: blocks that fit
+  std::uint16_t carved;   ///< Small: blocks carved so far (lazily, refill.cpp:extend)
+  union {
+    std::size_t size;          ///< Large/Huge/Region span: usable bytes of the block
+    std::uint64_t stamp;       ///< FreeRun in a bin: os::now_ms() when binned
+    SlabHeader* notify_next;   ///< Small: link on shard->notify (remote.cpp)
+  };
+};
+static_assert(sizeof(SlabHeader) == kHeaderStride, "a header fills one color slot");
+static_assert(offsetof(SlabHeader, next) == 64, "fast-path fields fill line 0");
+
+using RunList = IntrusiveList<SlabHeader, &SlabHeader::next, &SlabHeader::prev>;
+using ClassQueue = IntrusiveList<SlabHeader, &SlabHeader::qnext, &SlabHeader::qprev>;
+
+/// The header of the run holding block p: mask p - 1 (so a block that starts
+/// exactly at a slab boundary, as 64 KiB-aligned blocks do, finds the header
+/// of the slab before it), then add the color offset. No load.
+SPACES_ALWAYS_INLINE SlabHeader* slab_of(const void* p) noexcept {
+  const std::uintptr_t base = (reinterpret_cast<std::uintptr_t>(p) - 1) & ~kSlabMask;
+  return reinterpret_cast<SlabHeader*>(base + ((base >> (kSlabShift - 7)) & 0x180));
+}
+/// The header of the run starting at `base` (64 KiB-aligned).
+SPACES_ALWAYS_INLINE SlabHeader* header_at(std::uintptr_t base) noexcept {
+  return reinterpret_cast<SlabHeader*>(base + ((base >> (kSlabShift - 7)) & 0x180));
+}
+static_assert(((std::uintptr_t{3} << kSlabShift) >> (kSlabShift - 7) & 0x180) == 3 * kHeaderStride,
+              "color = bits 16-17 of the slab address, times 128");
+/// The 64 KiB-aligned start of the run whose header is h.
+SPACES_ALWAYS_INLINE std::uintptr_t run_base(const SlabHeader* h) noexcept {
+  return reinterpret_cast<std::uintptr_t>(h) & ~kSlabMask;
+}
+SPACES_ALWAYS_INLINE char* slab_blocks(const SlabHeader* h) noexcept {
+  return reinterpret_cast<char*>(run_base(h) + kHeaderRegion);
+}
+
+// ---- Shard ------------------------------------------------------------------
+
+// Shard: one thread's part of one heap. Single-threaded heaps have exactly one
+// (embedded in the Heap); multi-threaded heaps create one per thread on
+// demand (thread.cpp:shard_lookup_slow). Invariants:
+//   current[c] is never null: it is &g_empty_slab (free == nullptr) or a
+//   Small slab of class c owned by this shard, not full, not on partial[c]
+//   every run on `runs` has run->shard == this; its slabs are charged to heap
+//   tag == the owning thread's tag, or 0 after the thread exited (abandoned)
+//   only the owner thread touches current, partial, cursor and the slabs'
+//   free/local_free lists; `runs` changes under heap->lock (multi-threaded)
+// Layout: `current` first, so alloc_small reads one indexed word.
+struct Shard {
+  SlabHeader* current[kNumClasses];
+  spaces_cursor_t cursor;  ///< region heaps: the bump cursor (public layout)
+  std::uintptr_t tag;
+  Heap* heap;
+  std::atomic<SlabHeader*> notify;  ///< full slabs that received remote frees
+  ClassQueue partial[kNumClasses];
+  RunList runs;                     ///< small slabs, region slabs and region spans
+  std::size_t run_slabs;            ///< slabs on `runs`
+  std::uint64_t folded_frees;       ///< frees counted by slabs this shard released
+  std::uint64_t region_spans_bytes; ///< Region: requested bytes in dedicated spans
+  Shard* heap_next;                 ///< heap->shards
+  Shard* thread_next;               ///< the owning thread's shard list (registry lock)
+  Shard* thread_prev;
+  struct ThreadCtx* thread;
+};
+
+// ---- Heap ---------------------------------------------------------------------
+
+inline constexpr std::uint32_t kHeapMagic = 0x4EA95ACEu;
+inline constexpr std::uint32_t kHeapDeadMagic = 0xDEADBEA7u;
+inline constexpr std::size_t kHeapNameMax = 64;
+
+// Heap. Invariants (heap_is_valid()):
+//   magic == kHeapMagic and id != 0 while alive; kHeapDeadMagic and id == gen == 0 after
+//   footprint == sum of the slab bytes of every run it holds (shards' runs,
+//   large, huge, retained) + the footprints of its children
+//   footprint <= cap, except after a cap was lowered below it
+//   peak >= footprint
+//   a child's parent is alive; destroy and reset destroy children first
+// Heap structs are type-stable: they come from meta.cpp and are never given
+// back to the OS, so reading a dead handle's magic is safe.
+struct Heap {
+  std::uint32_t magic;
+  std::uint8_t discipline;  ///< spaces_discipline_t
+  std::uint8_t single;      ///< SPACES_HEAP_SINGLE_THREADED
+  std::uint8_t retain;      ///< SPACES_HEAP_RETAIN_ON_RESET
+  std::uint64_t id;   ///< never reused; spaces_heap_id
+  std::uint64_t gen;  ///< new at creation and at every reset; runs remember it
+  std::atomic<std::size_t> footprint;
+  std::atomic<std::size_t> peak;
+  std::atomic<std::size_t> cap;
+  std::atomic<std::uint64_t> cap_failures;
+  std::uint64_t resets;
+  spaces_cap_handler_t cap_handler;
+  void* cap_handler_arg;
+  Heap* parent;
+  Heap* first_child;  ///< children list, under parent->lock
+  Heap* next_sibling;
+  Heap* prev_sibling;
+  Heap* registry_next;  ///< every live heap (heap.cpp registry), for fork and exit stats
+  Heap* registry_prev;
+  SpinLock lock;        ///< shards list, large, huge, retained, children
+  Shard* shards;        ///< every shard but shard0 (multi-threaded heaps)
+  RunList large;        ///< Large spans
+  RunList huge;         ///< Huge mappings
+  RunList retained;     ///< empty slabs kept across reset (SPACES_HEAP_RETAIN_ON_RESET)
+  std::uint64_t large_allocs;  ///< allocations of Large/Huge blocks (under lock)
+  std::uint64_t large_frees;
+  std::uint64_t folded_frees;  ///< frees counted by shards since destroyed
+  char name[kHeapNameMax];
+  Shard shard0;               ///< the single-threaded heap's shard; the first thread's otherwise
+};
+
+// ---- ThreadCtx -------------------------------------------------------------------
+
+inline constexpr std::size_t kShardCacheSize = 8;
+
+// ThreadCtx: one per thread, zero-initialised TLS (no constructor, so the
+// malloc override can use it before any static initialiser has run).
+//   cache[h->id % kShardCacheSize] maps a heap id to this thread's shard of
+//   that heap; heap ids are never reused, so a stale entry never matches
+struct ThreadCtx {
+  struct Entry {
+    std::uint64_t heap_id;
+    Shard* shard;
+  };
+  Entry cache[kShardCacheSize];
+  Shard* shards;  ///< shards this thread owns (registry lock)
+  spaces_failure_t last_failure;
+  bool registered;  ///< the thread-exit hook is armed
+  bool exiting;
+};
+
+}  // namespace spaces::detail
+
+#endif  // SPACES_INTERNAL_TYPES_H

@@ -1,0 +1,95 @@
+// ---------------------------------------------------------------------------
+// os/posix.cpp: the OS contract (os/os.h) on Linux: mmap, madvise, clocks.
+//
+// Aligned mappings over-map by the alignment and trim both ends, so they
+// cost two extra munmap calls but no retry loop. MAP_NORESERVE keeps large
+// reservations out of the commit charge until they are touched.
+// ---------------------------------------------------------------------------
+#include "os.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace spaces::os {
+
+std::size_t page_size() noexcept {
+  static const std::size_t size = [] {
+    long s = ::sysconf(_SC_PAGESIZE);
+    return s > 0 ? static_cast<std::size_t>(s) : std::size_t{4096};
+  }();
+  return size;
+}
+
+int map_aligned(std::size_t size, std::size_t align, void** out) noexcept {
+  if (size == 0 || (align & (align - 1)) != 0) return EINVAL;
+  if (align < page_size()) align = page_size();
+  const std::size_t extra = align > page_size() ? align - page_size() : 0;
+  if (size + extra < size) return ENOMEM;
+  void* p = ::mmap(nullptr, size + extra, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return errno != 0 ? errno : ENOMEM;
+  auto base = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t aligned = (base + align - 1) & ~(static_cast<std::uintptr_t>(align) - 1);
+  const std::size_t head = aligned - base;
+  const std::size_t tail = extra - head;
+  if (head != 0) ::munmap(p, head);
+  if (tail != 0) ::munmap(reinterpret_cast<void*>(aligned + size), tail);
+  *out = reinterpret_cast<void*>(aligned);
+  return 0;
+}
+
+int unmap(void* p, std::size_t size) noexcept {
+  return ::munmap(p, size) == 0 ? 0 : errno;
+}
+
+int decommit(void* p, std::size_t size, Decommit how) noexcept {
+  if (size == 0) return 0;
+#ifdef MADV_FREE
+  if (how == Decommit::Free) {
+    if (::madvise(p, size, MADV_FREE) == 0) return 0;
+    // Kernels before 4.5 lack MADV_FREE: fall back to DONTNEED.
+  }
+#endif
+  return ::madvise(p, size, MADV_DONTNEED) == 0 ? 0 : errno;
+}
+
+int advise_huge_pages(void* p, std::size_t size) noexcept {
+#ifdef MADV_HUGEPAGE
+  return ::madvise(p, size, MADV_HUGEPAGE) == 0 ? 0 : errno;
+#else
+  (void)p;
+  (void)size;
+  return 0;
+#endif
+}
+
+std::uint64_t now_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::uint64_t now_ms() noexcept { return now_ns() / 1000000u; }
+
+void write_stderr(const char* s, std::size_t n) noexcept {
+  while (n > 0) {
+    ssize_t w = ::write(STDERR_FILENO, s, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    s += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+const char* getenv(const char* name) noexcept {
+  // secure_getenv ignores the environment in setuid programs, as an
+  // allocator that may be preloaded into one should.
+  return ::secure_getenv(name);
+}
+
+}  // namespace spaces::os

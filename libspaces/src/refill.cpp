@@ -1,0 +1,283 @@
+// ---------------------------------------------------------------------------
+// refill.cpp: the slow paths of allocation: refilling a size class, opening
+// and releasing small slabs, acquiring runs under the cap, large blocks.
+//
+// Everything here runs when a fast path missed, so it may take locks, count,
+// and tidy up; nothing here runs per allocation in the common case.
+// ---------------------------------------------------------------------------
+#include <cstring>
+
+#include "internal/internal.h"
+
+namespace spaces::detail {
+namespace {
+
+/// Blocks carved per extension: about one OS page, at least one block, so a
+/// fresh slab is touched page by page as it is used (mimalloc's extend).
+constexpr std::size_t kExtendBytes = 4096;
+
+bool junk_enabled() noexcept { return option(SPACES_OPTION_JUNK) != 0; }
+
+/// Carves the next blocks of a small slab onto its (empty) free list, in
+/// address order. False when the slab is fully carved.
+SPACES_NO_SANITIZE_ADDRESS bool extend(SlabHeader* s) noexcept {
+  if (s->carved >= s->capacity) return false;
+  const std::size_t bs = s->block_size;
+  std::size_t n = kExtendBytes / bs;
+  if (n == 0) n = 1;
+  if (n > static_cast<std::size_t>(s->capacity - s->carved)) n = s->capacity - s->carved;
+  char* first = slab_blocks(s) + s->carved * bs;
+  for (std::size_t i = 0; i + 1 < n; ++i) reinterpret_cast<Block*>(first + i * bs)->next = reinterpret_cast<Block*>(first + (i + 1) * bs);
+  reinterpret_cast<Block*>(first + (n - 1) * bs)->next = nullptr;
+  s->free = reinterpret_cast<Block*>(first);
+  s->carved = static_cast<std::uint16_t>(s->carved + n);
+  return true;
+}
+
+/// Gives the slab's free list blocks: its own frees first, then frees from
+/// other threads, then uncarved space. False if it has none at all.
+bool refill_free_list(SlabHeader* s) noexcept {
+  if (s->free != nullptr) return true;
+  if (s->local_free != nullptr) {
+    s->free = s->local_free;
+    s->local_free = nullptr;
+    return true;
+  }
+  if (collect_remote(s) != 0) return true;
+  return extend(s);
+}
+
+/// Marks an exhausted slab full, unless a remote free slipped in: the owner
+/// publishes the full bit, then looks at the remote list; a remote freer
+/// pushes, then looks at the full bit (both seq_cst), so one of the two sees
+/// the other and no remote free goes unnoticed. False if the slab has
+/// blocks after all.
+bool mark_full(SlabHeader* s) noexcept {
+  const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
+  s->owner.store(o | kOwnerFull, std::memory_order_seq_cst);
+  if (s->remote.load(std::memory_order_seq_cst) == nullptr) return true;
+  s->owner.store(o, std::memory_order_relaxed);
+  return false;
+}
+
+SPACES_NO_SANITIZE_ADDRESS void* pop(SlabHeader* s, std::size_t size) noexcept {
+  Block* b = s->free;
+  s->free = b->next;
+  s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  poison_alloc(b, size, s->block_size);
+  return b;
+}
+
+/// A fresh small slab of class sc for the shard, on its runs list.
+SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) noexcept {
+  Heap* h = sh->heap;
+  SlabHeader* s = acquire_run(h, 1, kSlabSize, 0, request);
+  if (s == nullptr) return nullptr;
+  s->magic = kSlabMagic;
+  s->kind = SlabKind::Small;
+  s->size_class = static_cast<std::uint8_t>(sc);
+  s->block_size = class_size(sc);
+  s->capacity = static_cast<std::uint16_t>(kSlabUsable / s->block_size);
+  s->flags = h->single ? kSlabSingleThreaded : 0;
+  s->shard = sh;
+  const std::uintptr_t tag = h->single ? thread_tag() : sh->tag;
+  s->owner.store(tag | (junk_enabled() ? kOwnerSlow : 0), std::memory_order_relaxed);
+  poison(slab_blocks(s), kSlabUsable);
+  if (h->single) {
+    sh->runs.push_front(s);
+  } else {
+    LockGuard guard(h->lock);
+    sh->runs.push_front(s);
+  }
+  sh->run_slabs += 1;
+  return s;
+}
+
+}  // namespace
+
+// ---- Small blocks -------------------------------------------------------------
+
+// alloc_small missed: the current slab of class sc has an empty free list,
+// or there is no current slab (the shared empty sentinel). Tried in order:
+//   1. the current slab's own frees (local, then remote), then its uncarved space
+//   2. full slabs into which other threads freed (the shard's notify list)
+//   3. the next slab on the class's partial queue
+//   4. a new slab (acquire_run: retained slab, slab cache, OS; at the cap the
+//      retained slabs are given back, then the cap handler runs, one retry)
+// In junk mode the slab is not left current, so every allocation comes back
+// here to be filled with 0xA5.
+void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
+  SlabHeader* s = sh->current[sc];
+  void* block = nullptr;
+  if (s != &g_empty_slab) {
+    while (block == nullptr) {
+      if (refill_free_list(s)) {
+        block = pop(s, size);
+      } else if (mark_full(s)) {
+        sh->current[sc] = &g_empty_slab;
+        break;
+      }
+    }
+  }
+  if (block == nullptr) {
+    drain_notify(sh);
+    while ((s = sh->partial[sc].pop_front()) != nullptr) {
+      if (refill_free_list(s)) {
+        block = pop(s, size);
+        break;
+      }
+      if (!mark_full(s)) sh->partial[sc].push_front(s);  // a remote free arrived: retry it
+    }
+    if (block == nullptr) {
+      s = open_small_slab(sh, sc, size);
+      if (s == nullptr) return nullptr;
+      refill_free_list(s);
+      block = pop(s, size);
+    }
+    sh->current[sc] = s;
+  }
+  if (SPACES_UNLIKELY(junk_enabled())) {
+    std::memset(block, 0xA5, size);
+    s->owner.fetch_or(kOwnerSlow, std::memory_order_relaxed);
+    sh->current[sc] = &g_empty_slab;
+    if (s->free != nullptr || s->local_free != nullptr || s->carved < s->capacity) sh->partial[sc].push_front(s);
+    else if (!mark_full(s)) sh->partial[sc].push_front(s);
+  }
+  return block;
+}
+
+void release_small_slab(Shard* sh, SlabHeader* s) noexcept {
+  if (s->notified.load(std::memory_order_acquire) != 0) {
+    // On the notify list: leave it there, marked full; drain_notify releases it.
+    s->owner.fetch_or(kOwnerFull, std::memory_order_seq_cst);
+    return;
+  }
+  Heap* h = sh->heap;
+  sh->folded_frees += s->frees.load(std::memory_order_relaxed);
+  if (h->single) {
+    sh->runs.remove(s);
+  } else {
+    LockGuard guard(h->lock);
+    sh->runs.remove(s);
+  }
+  sh->run_slabs -= 1;
+  cache_release(s);
+  heap_uncharge(h, kSlabSize);
+}
+
+// ---- Runs under the cap ---------------------------------------------------------
+
+void record_failure(spaces_status_t status, Heap* refused, std::size_t request) noexcept {
+  spaces_failure_t& f = tls_ctx.last_failure;
+  f.status = status;
+  f.heap = refused != nullptr ? to_handle(refused) : nullptr;
+  f.request = request;
+  f.footprint = refused != nullptr ? refused->footprint.load(std::memory_order_relaxed) : 0;
+  f.cap = refused != nullptr ? refused->cap.load(std::memory_order_relaxed) : 0;
+  errno = status == SPACES_E_INVALID ? EINVAL : ENOMEM;
+  if (option(SPACES_OPTION_VERBOSE) != 0) {
+    if (status == SPACES_E_CAP)
+      message("spaces: heap '%s': cap of %zu bytes reached (footprint %zu, request %zu)\n", refused->name,
+              f.cap, f.footprint, request);
+    else if (status == SPACES_E_NOMEM)
+      message("spaces: the OS refused memory (request %zu)\n", request);
+  }
+}
+
+/// Charges `bytes` to h. At the cap, slabs the heap keeps for reuse are given
+/// back first (they count against it), then the refusing heap's cap handler
+/// runs once and may ask for one retry. False with the failure recorded.
+bool charge(Heap* h, std::size_t bytes, std::size_t request) noexcept {
+  bool handler_ran = false;
+  for (;;) {
+    Heap* refused = nullptr;
+    if (heap_charge(h, bytes, &refused)) return true;
+    if (heap_trim_retained(h) != 0) continue;
+    if (!handler_ran && refused->cap_handler != nullptr) {
+      handler_ran = true;
+      if (refused->cap_handler(to_handle(refused), request, refused->cap_handler_arg) == SPACES_CAP_RETRY) continue;
+    }
+    record_failure(SPACES_E_CAP, refused, request);
+    return false;
+  }
+}
+
+SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size_t offset,
+                        std::size_t request) noexcept {
+  if (slabs == 1 && align <= kSlabSize) {
+    if (SlabHeader* r = heap_pop_retained(h)) return r;
+  }
+  const std::size_t bytes = slabs * kSlabSize;
+  if (!charge(h, bytes, request)) return nullptr;
+  int err = 0;
+  SlabHeader* r = cache_acquire(slabs, align, offset, &err);
+  if (r == nullptr) {
+    heap_uncharge(h, bytes);
+    record_failure(SPACES_E_NOMEM, h, request);
+    return nullptr;
+  }
+  r->heap = h;
+  r->heap_gen = h->gen;
+  return r;
+}
+
+// ---- Large and huge blocks ---------------------------------------------------------
+
+void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
+  if (align < kMinAlign) align = kMinAlign;
+  // Where the block sits in its run: after the header region, at its
+  // alignment below 64 KiB, or one slab in (its header in the slab below).
+  const std::size_t offset = align <= kHeaderRegion ? kHeaderRegion : (align <= kSlabSize ? align : kSlabSize);
+  if (size > SIZE_MAX / 2 - offset) {
+    record_failure(SPACES_E_NOMEM, h, size);
+    return nullptr;
+  }
+  SlabHeader* s;
+  const bool huge = offset + size > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD));
+  if (huge) {
+    const std::size_t total = (offset + size + kSlabMask) & ~kSlabMask;
+    if (!charge(h, total, size)) return nullptr;
+    int err = 0;
+    s = huge_map(size, align, &err);
+    if (s == nullptr) {
+      heap_uncharge(h, total);
+      record_failure(SPACES_E_NOMEM, h, size);
+      return nullptr;
+    }
+    SPACES_ASSERT_INTERNAL(s->slabs * kSlabSize == total);
+    s->heap = h;
+    s->heap_gen = h->gen;
+  } else {
+    const std::size_t slabs = (offset + size + kSlabMask) >> kSlabShift;
+    s = acquire_run(h, slabs, align, offset, size);
+    if (s == nullptr) return nullptr;
+    s->magic = kSlabMagic;
+    s->kind = SlabKind::Large;
+    s->block_size = static_cast<std::uint32_t>(offset);
+    s->size = slabs * kSlabSize - offset;
+  }
+  {
+    LockGuard guard(h->lock);
+    (huge ? h->huge : h->large).push_front(s);
+    h->large_allocs++;
+  }
+  char* block = reinterpret_cast<char*>(run_base(s) + offset);
+  poison_alloc(block, size, s->size);
+  return block;
+}
+
+void free_large(SlabHeader* s) noexcept {
+  Heap* h = s->heap;
+  const bool huge = s->kind == SlabKind::Huge;
+  const std::size_t bytes = s->slabs * kSlabSize;
+  {
+    LockGuard guard(h->lock);
+    (huge ? h->huge : h->large).remove(s);
+    h->large_frees++;
+  }
+  if (huge) huge_unmap(s);
+  else cache_release(s);
+  heap_uncharge(h, bytes);
+}
+
+}  // namespace spaces::detail

@@ -1,0 +1,131 @@
+// ---------------------------------------------------------------------------
+// slab.cpp: the granule map (which 64 KiB granules are ours, and what they
+// hold) and the invariants of a slab header.
+//
+// The map has one byte per granule in two levels: a static top array with
+// one pointer per GiB of the 47-bit address space (1 MiB of BSS, touched only
+// where we own memory) and 16 KiB leaves from meta.cpp. "Is this pointer
+// ours?" is two dependent loads, with no lock: leaves are published with a
+// compare-and-swap and never freed. Each granule is written by whoever holds
+// the run it belongs to (slab_cache.cpp under its lock, span.cpp for huge
+// mappings), one byte per run boundary.
+// ---------------------------------------------------------------------------
+#include <cstring>
+
+#include "internal/internal.h"
+
+namespace spaces::detail {
+namespace {
+
+constexpr std::size_t kAddressBits = 47;
+constexpr std::size_t kLeafShift = 30;  // 1 GiB per leaf
+constexpr std::size_t kTopEntries = std::size_t{1} << (kAddressBits - kLeafShift);
+constexpr std::size_t kLeafEntries = std::size_t{1} << (kLeafShift - kSlabShift);
+
+constinit std::atomic<std::atomic<std::uint8_t>*> g_map_top[kTopEntries]{};
+
+std::atomic<std::uint8_t>* leaf_of(std::uintptr_t addr, bool create) noexcept {
+  const std::uintptr_t top = addr >> kLeafShift;
+  if (top >= kTopEntries) return nullptr;
+  std::atomic<std::uint8_t>* leaf = g_map_top[top].load(std::memory_order_acquire);
+  if (leaf == nullptr && create) {
+    auto* fresh = static_cast<std::atomic<std::uint8_t>*>(meta_alloc(kLeafEntries));
+    if (fresh == nullptr) return nullptr;
+    if (g_map_top[top].compare_exchange_strong(leaf, fresh, std::memory_order_acq_rel)) return fresh;
+    meta_free(fresh, kLeafEntries);  // another thread installed this leaf first
+  }
+  return leaf;
+}
+
+void map_store(std::uintptr_t addr, Granule g) noexcept {
+  std::atomic<std::uint8_t>* leaf = leaf_of(addr, false);
+  if (leaf != nullptr) leaf[(addr >> kSlabShift) & (kLeafEntries - 1)].store(static_cast<std::uint8_t>(g), std::memory_order_release);
+}
+
+}  // namespace
+
+constinit SlabHeader g_empty_slab{};
+
+Granule map_get(std::uintptr_t addr) noexcept {
+  std::atomic<std::uint8_t>* leaf = leaf_of(addr, false);
+  if (leaf == nullptr) return Granule::None;
+  return static_cast<Granule>(leaf[(addr >> kSlabShift) & (kLeafEntries - 1)].load(std::memory_order_acquire));
+}
+
+bool map_mark(std::uintptr_t base, std::size_t slabs, Granule head, Granule tail) noexcept {
+  // Create every leaf the run touches first, so that a failure leaves the
+  // map unchanged.
+  const std::uintptr_t last = base + (slabs - 1) * kSlabSize;
+  for (std::uintptr_t a = base & ~((std::uintptr_t{1} << kLeafShift) - 1); a <= last;
+       a += std::uintptr_t{1} << kLeafShift) {
+    if (leaf_of(a, true) == nullptr) return false;
+  }
+  map_store(base, head);
+  if (slabs >= 2) {
+    // Interior granules are written once per run: a later split only
+    // rewrites the boundaries it creates.
+    for (std::uintptr_t a = base + kSlabSize; a < last; a += kSlabSize) map_store(a, Granule::Interior);
+    map_store(last, tail);
+  }
+  return true;
+}
+
+void map_clear(std::uintptr_t base, std::size_t slabs) noexcept {
+  for (std::size_t i = 0; i < slabs; ++i) map_store(base + i * kSlabSize, Granule::None);
+}
+
+SlabHeader* slab_checked(const void* p) noexcept {
+  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
+  if (a <= kSlabSize) return nullptr;
+  const std::uintptr_t base = (a - 1) & ~kSlabMask;
+  if (map_get(base) != Granule::Head) return nullptr;
+  SlabHeader* s = header_at(base);
+  if (s->magic != kSlabMagic) return nullptr;
+  return s;
+}
+
+bool is_block_start(const SlabHeader* s, const void* p) noexcept {
+  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
+  switch (s->kind) {
+    case SlabKind::Small: {
+      const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(slab_blocks(s));
+      if (a < first) return false;
+      const std::uintptr_t off = a - first;
+      return off % s->block_size == 0 && off / s->block_size < s->carved;
+    }
+    case SlabKind::Large:
+    case SlabKind::Huge:
+      return a == run_base(s) + s->block_size;
+    case SlabKind::Region:
+      return a >= run_base(s) + kHeaderRegion;
+    case SlabKind::FreeRun:
+      return false;
+  }
+  return false;
+}
+
+SPACES_NO_SANITIZE_ADDRESS bool slab_is_valid(const SlabHeader* s) noexcept {
+  if (s->magic != kSlabMagic || s->slabs == 0) return false;
+  if (map_get(run_base(s)) != Granule::Head) return false;
+  switch (s->kind) {
+    case SlabKind::Small: {
+      if (s->size_class >= kNumClasses || s->block_size != class_size(s->size_class)) return false;
+      if (s->slabs != 1 || s->capacity != kSlabUsable / s->block_size || s->carved > s->capacity) return false;
+      std::size_t free_blocks = 0;
+      for (const Block* b = s->free; b != nullptr; b = b->next) ++free_blocks;
+      for (const Block* b = s->local_free; b != nullptr; b = b->next) ++free_blocks;
+      // Blocks on the remote list still count as used.
+      return s->used.load(std::memory_order_relaxed) + free_blocks == s->carved;
+    }
+    case SlabKind::Large:
+    case SlabKind::Huge:
+      return s->slabs * kSlabSize == s->block_size + s->size;
+    case SlabKind::Region:
+      return true;
+    case SlabKind::FreeRun:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace spaces::detail

@@ -1,0 +1,420 @@
+// ---------------------------------------------------------------------------
+// slab_cache.cpp: the process-wide cache of free runs, and where new slabs
+// come from.
+//
+// Four sources, tried in order by cache_acquire:
+//   warm list   runs given back whole by destroy/reset (spliced in O(1), their
+//               headers untouched) and single slabs released one by one; LIFO,
+//               so the most recently used memory is reused first
+//   warm bins   multi-slab runs released one by one (large blocks), binned by
+//               length and coalesced with warm neighbours
+//   cold bins   runs whose pages went back to the OS (or were never touched),
+//               binned and coalesced with cold neighbours
+//   fresh       the untouched rest of the newest OS reservation, then a new
+//               reservation of SPACES_OPTION_RESERVE_SIZE
+// Warm memory is bounded by SPACES_OPTION_SLAB_CACHE and ages out after
+// SPACES_OPTION_DECOMMIT_DELAY; the oldest goes first. The warm list records
+// its age per batch (one record per splice), never per run, because reading
+// a spliced run's header is exactly the cost destroy avoids. One lock guards
+// it all; it is taken only on slab acquisition and release, never on a fast
+// path.
+// ---------------------------------------------------------------------------
+#include <cstring>
+
+#include "internal/internal.h"
+
+namespace spaces::detail {
+namespace {
+
+// ---- Bins of free runs ------------------------------------------------------
+
+constexpr std::size_t kBins = 128;
+constexpr std::size_t kExactBins = 32;
+
+/// Exact bins for 1..32 slabs, then four per doubling.
+std::size_t bin_index(std::size_t slabs) noexcept {
+  if (slabs <= kExactBins) return slabs - 1;
+  const std::size_t k = 63 - static_cast<std::size_t>(__builtin_clzll(slabs));  // floor(log2), >= 5
+  const std::size_t sub = (slabs >> (k - 2)) & 3;
+  const std::size_t i = kExactBins + (k - 5) * 4 + sub;
+  return i < kBins ? i : kBins - 1;
+}
+
+struct Bins {
+  RunList lists[kBins];
+  std::uint64_t nonempty[kBins / 64];
+  std::size_t slabs;
+
+  void add(SlabHeader* r) noexcept {
+    const std::size_t i = bin_index(r->slabs);
+    lists[i].push_front(r);
+    nonempty[i / 64] |= std::uint64_t{1} << (i % 64);
+    slabs += r->slabs;
+  }
+  void remove(SlabHeader* r) noexcept {
+    const std::size_t i = bin_index(r->slabs);
+    lists[i].remove(r);
+    if (lists[i].empty()) nonempty[i / 64] &= ~(std::uint64_t{1} << (i % 64));
+    slabs -= r->slabs;
+  }
+  /// The first nonempty bin at or after i, or kBins.
+  std::size_t next_nonempty(std::size_t i) const noexcept {
+    while (i < kBins) {
+      const std::uint64_t w = nonempty[i / 64] >> (i % 64);
+      if (w != 0) return i + static_cast<std::size_t>(__builtin_ctzll(w));
+      i = (i / 64 + 1) * 64;
+    }
+    return kBins;
+  }
+};
+
+/// The last slab of a binned free run of >= 2 slabs starts with this, so a
+/// run released just after it can find its head (coalescing backwards).
+struct TailTag {
+  std::uint32_t magic;
+  SlabHeader* head;
+};
+constexpr std::uint32_t kTailMagic = 0x7A11F4EEu;
+
+// ---- Warm list age records ----------------------------------------------------
+
+constexpr std::size_t kBatches = 64;
+
+struct Batch {
+  std::size_t runs;
+  std::uint64_t stamp;
+};
+
+/// A deque of batch records, newest at the front, matching the warm list:
+/// the front record counts the list's first runs, and so on.
+struct BatchRing {
+  Batch ring[kBatches];
+  std::size_t first;  // index of the newest record
+  std::size_t count;
+
+  Batch& front() noexcept { return ring[first]; }
+  Batch& back() noexcept { return ring[(first + count - 1) % kBatches]; }
+  void push_front(std::size_t runs, std::uint64_t stamp) noexcept {
+    if (count > 0 && front().stamp == stamp) {
+      front().runs += runs;
+      return;
+    }
+    if (count == kBatches) {
+      // Merge the two oldest records, keeping the newer stamp: memory may
+      // stay warm a little longer, never shorter.
+      Batch old = back();
+      --count;
+      back().runs += old.runs;
+    }
+    first = (first + kBatches - 1) % kBatches;
+    ring[first] = Batch{runs, stamp};
+    ++count;
+  }
+  void take_front() noexcept {
+    if (--front().runs == 0) {
+      first = (first + 1) % kBatches;
+      --count;
+    }
+  }
+  void take_back() noexcept {
+    if (--back().runs == 0) --count;
+  }
+};
+
+// ---- State ---------------------------------------------------------------------
+
+struct CacheState {
+  SpinLock lock;
+  RunList warm;              // see the file comment
+  std::size_t warm_slabs;    // slabs on the warm list
+  BatchRing batches;
+  Bins warm_bins;
+  Bins cold_bins;
+  std::uintptr_t fresh;      // [fresh, fresh_end): untouched reservation
+  std::uintptr_t fresh_end;
+  std::uint64_t next_housekeeping;
+};
+
+constinit CacheState g_cache{};
+
+std::uintptr_t base_of(const SlabHeader* r) noexcept { return run_base(r); }
+
+/// Writes a free run's header at `base` (its color slot) and returns it.
+SlabHeader* make_free_header(std::uintptr_t base, std::size_t slabs, bool cold) noexcept {
+  unpoison(reinterpret_cast<void*>(base), kHeaderRegion);
+  SlabHeader* r = header_at(base);
+  std::memset(static_cast<void*>(r), 0, sizeof(SlabHeader));
+  r->magic = kFreeRunMagic;
+  r->kind = SlabKind::FreeRun;
+  r->slabs = static_cast<std::uint32_t>(slabs);
+  r->flags = cold ? kSlabCold : 0;
+  return r;
+}
+
+void write_tail(SlabHeader* r) noexcept {
+  if (r->slabs < 2) return;
+  auto* t = reinterpret_cast<TailTag*>(base_of(r) + (r->slabs - 1) * kSlabSize);
+  unpoison(t, sizeof(TailTag));
+  t->magic = kTailMagic;
+  t->head = r;
+}
+
+/// The binned free run ending just before `base`, if any.
+SlabHeader* free_run_before(std::uintptr_t base) noexcept {
+  const std::uintptr_t prev = base - kSlabSize;
+  const Granule g = map_get(prev);
+  if (g == Granule::FreeHead) return header_at(prev);
+  if (g == Granule::FreeTail) {
+    auto* t = reinterpret_cast<TailTag*>(prev);
+    return t->magic == kTailMagic ? t->head : nullptr;
+  }
+  return nullptr;
+}
+
+SlabHeader* free_run_at(std::uintptr_t base) noexcept {
+  return map_get(base) == Granule::FreeHead ? header_at(base) : nullptr;
+}
+
+/// Bins a free run, merging it with binned neighbours of the same
+/// temperature. The run's memory must be ours to write (it is free).
+void bin_run(std::uintptr_t base, std::size_t slabs, bool cold) noexcept {
+  Bins& bins = cold ? g_cache.cold_bins : g_cache.warm_bins;
+  const std::uint8_t want = cold ? kSlabCold : 0;
+  if (SlabHeader* after = free_run_at(base + slabs * kSlabSize);
+      after != nullptr && (after->flags & kSlabCold) == want) {
+    bins.remove(after);
+    slabs += after->slabs;
+  }
+  if (SlabHeader* before = free_run_before(base); before != nullptr && (before->flags & kSlabCold) == want) {
+    bins.remove(before);
+    base = base_of(before);
+    slabs += before->slabs;
+  }
+  SlabHeader* r = make_free_header(base, slabs, cold);
+  r->stamp = os::now_ms();
+  write_tail(r);
+  // The interior granules of merged runs may still say Head/FreeHead/FreeTail.
+  if (!map_mark(base, slabs, Granule::FreeHead, Granule::FreeTail)) {
+    // The leaves exist already for memory we handed out; this cannot fail.
+    SPACES_ASSERT_INTERNAL(false);
+  }
+  bins.add(r);
+}
+
+/// Hands out [h, h + slabs) from a binned run r, re-binning what is left on
+/// either side.
+SlabHeader* carve_from_bin(Bins& bins, SlabHeader* r, std::uintptr_t h, std::size_t slabs, bool cold) noexcept {
+  bins.remove(r);
+  const std::uintptr_t base = base_of(r);
+  const std::uintptr_t end = base + r->slabs * kSlabSize;
+  const std::uintptr_t taken_end = h + slabs * kSlabSize;
+  // Mark the taken part in use first, or re-binning the rest would find it
+  // still marked free and merge it back.
+  map_mark(h, slabs, Granule::Head, Granule::Interior);
+  if (h > base) bin_run(base, (h - base) / kSlabSize, cold);
+  if (taken_end < end) bin_run(taken_end, (end - taken_end) / kSlabSize, cold);
+  return header_at(h);
+}
+
+/// Where a run of `slabs` would start inside [base, base + len) so that
+/// start + offset is a multiple of align; 0 if it does not fit.
+std::uintptr_t fit(std::uintptr_t base, std::size_t len, std::size_t slabs, std::size_t align,
+                   std::size_t offset) noexcept {
+  std::uintptr_t h = base;
+  if (align > kSlabSize) h = ((base + offset + align - 1) & ~(static_cast<std::uintptr_t>(align) - 1)) - offset;
+  if (h < base) return 0;
+  return h + slabs * kSlabSize <= base + len ? h : 0;
+}
+
+SlabHeader* take_from_bins(Bins& bins, std::size_t slabs, std::size_t align, std::size_t offset,
+                           bool cold) noexcept {
+  // Bin bin_index(slabs) may also hold shorter runs when it is not exact,
+  // and an alignment may not fit a run: look at a few runs per bin.
+  for (std::size_t i = bins.next_nonempty(bin_index(slabs)); i < kBins; i = bins.next_nonempty(i + 1)) {
+    int budget = 16;
+    for (SlabHeader* r = bins.lists[i].front(); r != nullptr && budget-- > 0; r = r->next) {
+      if (r->slabs < slabs) continue;
+      const std::uintptr_t h = fit(base_of(r), r->slabs * kSlabSize, slabs, align, offset);
+      if (h != 0) return carve_from_bin(bins, r, h, slabs, cold);
+    }
+  }
+  return nullptr;
+}
+
+/// Takes from the untouched reservation, mapping a new one when needed.
+SlabHeader* take_fresh(std::size_t slabs, std::size_t align, std::size_t offset, int* err) noexcept {
+  std::uintptr_t h = fit(g_cache.fresh, g_cache.fresh_end - g_cache.fresh, slabs, align, offset);
+  if (h == 0 || g_cache.fresh == 0) {
+    const std::size_t want = slabs * kSlabSize + (align > kSlabSize ? align : 0);
+    std::size_t size = static_cast<std::size_t>(option(SPACES_OPTION_RESERVE_SIZE));
+    if (size < want) size = want;
+    size = (size + kSlabSize - 1) & ~kSlabMask;
+    void* p = nullptr;
+    if (int e = os::map_aligned(size, kSlabSize, &p); e != 0) {
+      *err = e;
+      return nullptr;
+    }
+    if (option(SPACES_OPTION_HUGE_PAGES) != 0) os::advise_huge_pages(p, size);
+    // The old reservation's rest becomes a cold free run.
+    if (g_cache.fresh_end > g_cache.fresh) {
+      bin_run(g_cache.fresh, (g_cache.fresh_end - g_cache.fresh) / kSlabSize, true);
+    }
+    g_cache.fresh = reinterpret_cast<std::uintptr_t>(p);
+    g_cache.fresh_end = g_cache.fresh + size;
+    h = fit(g_cache.fresh, size, slabs, align, offset);
+    SPACES_ASSERT_INTERNAL(h != 0);
+  }
+  if (h > g_cache.fresh) bin_run(g_cache.fresh, (h - g_cache.fresh) / kSlabSize, true);
+  g_cache.fresh = h + slabs * kSlabSize;
+  return header_at(h);
+}
+
+/// Returns a warm run's pages to the OS as SPACES_OPTION_DECOMMIT says and
+/// bins it cold (or forgets it when unmapping).
+void decommit_run(SlabHeader* r) noexcept {
+  const std::uintptr_t base = base_of(r);
+  const std::size_t slabs = r->slabs;
+  const long long policy = option(SPACES_OPTION_DECOMMIT);
+  if (policy == 0) {  // keep: the memory stays resident but leaves the warm budget
+    bin_run(base, slabs, true);
+    return;
+  }
+  if (policy == 3) {
+    // Unpoison first: the OS may map something else here later.
+    unpoison(reinterpret_cast<void*>(base), slabs * kSlabSize);
+    map_clear(base, slabs);
+    os::unmap(reinterpret_cast<void*>(base), slabs * kSlabSize);
+    return;
+  }
+  // Keep the first page: the free-run header lives there.
+  const std::size_t page = os::page_size();
+  os::decommit(reinterpret_cast<void*>(base + page), slabs * kSlabSize - page,
+               policy == 1 ? os::Decommit::Free : os::Decommit::DontNeed);
+  bin_run(base, slabs, true);
+}
+
+std::size_t warm_total() noexcept { return g_cache.warm_slabs + g_cache.warm_bins.slabs; }
+
+void pop_warm_back_and_decommit() noexcept {
+  SlabHeader* r = g_cache.warm.pop_back();
+  g_cache.batches.take_back();
+  g_cache.warm_slabs -= r->slabs;
+  decommit_run(r);
+}
+
+/// Decommits what exceeds the bound, then (when `expire`) what is older
+/// than the delay, oldest first. Lock held.
+void trim_locked(bool expire, bool all) noexcept {
+  const std::size_t bound = static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE)) / kSlabSize;
+  const std::uint64_t now = os::now_ms();
+  const std::uint64_t delay = static_cast<std::uint64_t>(option(SPACES_OPTION_DECOMMIT_DELAY));
+  while (!g_cache.warm.empty()) {
+    const bool over = all || warm_total() > bound;
+    const bool old = expire && g_cache.batches.back().stamp + delay <= now;
+    if (!over && !old) break;
+    pop_warm_back_and_decommit();
+  }
+  // Warm bins: individually stamped; scan them all (they hold few runs).
+  for (std::size_t i = g_cache.warm_bins.next_nonempty(0); i < kBins; i = g_cache.warm_bins.next_nonempty(i + 1)) {
+    for (SlabHeader* r = g_cache.warm_bins.lists[i].front(); r != nullptr;) {
+      SlabHeader* next = r->next;
+      if (all || warm_total() > bound || (expire && r->stamp + delay <= now)) {
+        g_cache.warm_bins.remove(r);
+        decommit_run(r);
+      }
+      r = next;
+    }
+  }
+  g_cache.next_housekeeping = now + (delay / 4 > 10 ? delay / 4 : 10);
+}
+
+void housekeeping_locked() noexcept {
+  if (os::now_ms() >= g_cache.next_housekeeping) trim_locked(true, false);
+}
+
+/// Zeroes a run's header for its new owner and marks it in use.
+SlabHeader* hand_out(SlabHeader* r, std::size_t slabs) noexcept {
+  const std::uintptr_t base = base_of(r);
+  unpoison(reinterpret_cast<void*>(base), kHeaderRegion);
+  std::memset(static_cast<void*>(r), 0, sizeof(SlabHeader));
+  r->slabs = static_cast<std::uint32_t>(slabs);
+  map_mark(base, slabs, Granule::Head, Granule::Interior);
+  return r;
+}
+
+}  // namespace
+
+SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offset, int* err) noexcept {
+  LockGuard guard(g_cache.lock);
+  housekeeping_locked();
+  SlabHeader* r = nullptr;
+  if (slabs == 1 && align <= kSlabSize && !g_cache.warm.empty()) {
+    r = g_cache.warm.pop_front();
+    g_cache.warm_slabs -= r->slabs;
+    if (r->slabs > 1) {
+      // A spliced region span: keep the rest on the warm list, same batch.
+      const std::uintptr_t rest = base_of(r) + kSlabSize;
+      SlabHeader* tail = make_free_header(rest, r->slabs - 1, false);
+      map_mark(rest, tail->slabs, Granule::Head, Granule::Interior);
+      g_cache.warm.push_front(tail);
+      g_cache.warm_slabs += tail->slabs;
+    } else {
+      g_cache.batches.take_front();
+    }
+  }
+  if (r == nullptr) r = take_from_bins(g_cache.warm_bins, slabs, align, offset, false);
+  if (r == nullptr) r = take_from_bins(g_cache.cold_bins, slabs, align, offset, true);
+  if (r == nullptr) r = take_fresh(slabs, align, offset, err);
+  if (r == nullptr) return nullptr;
+  return hand_out(r, slabs);
+}
+
+void cache_release(SlabHeader* run) noexcept {
+  const std::uintptr_t base = base_of(run);
+  const std::size_t slabs = run->slabs;
+  poison(reinterpret_cast<void*>(base + kHeaderRegion), slabs * kSlabSize - kHeaderRegion);
+  LockGuard guard(g_cache.lock);
+  run->magic = kFreeRunMagic;
+  run->kind = SlabKind::FreeRun;
+  if (slabs == 1) {
+    g_cache.warm.push_front(run);
+    g_cache.warm_slabs += 1;
+    g_cache.batches.push_front(1, os::now_ms());
+  } else {
+    bin_run(base, slabs, false);
+  }
+  if (warm_total() * kSlabSize > static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE))) trim_locked(false, false);
+  else housekeeping_locked();
+}
+
+void cache_release_list(RunList& runs, std::size_t slabs) noexcept {
+  if (runs.empty()) return;
+  if constexpr (SPACES_ASAN_ENABLED) {
+    // Only sanitizer builds walk the list: every slab of a dead heap is
+    // poisoned so that a dangling pointer into it is reported.
+    for (SlabHeader* r = runs.front(); r != nullptr; r = r->next)
+      poison(reinterpret_cast<void*>(base_of(r) + kHeaderRegion), r->slabs * kSlabSize - kHeaderRegion);
+  }
+  const std::size_t count = runs.size();
+  LockGuard guard(g_cache.lock);
+  g_cache.warm.splice_front(runs);
+  g_cache.warm_slabs += slabs;
+  g_cache.batches.push_front(count, os::now_ms());
+  if (warm_total() * kSlabSize > static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE))) trim_locked(false, false);
+}
+
+void cache_collect(bool all) noexcept {
+  LockGuard guard(g_cache.lock);
+  trim_locked(true, all);
+}
+
+std::size_t cache_warm_slabs() noexcept {
+  LockGuard guard(g_cache.lock);
+  return warm_total();
+}
+
+void cache_fork_prepare() noexcept { g_cache.lock.lock(); }
+void cache_fork_parent() noexcept { g_cache.lock.unlock(); }
+void cache_fork_child() noexcept { g_cache.lock.reset_after_fork(); }
+
+}  // namespace spaces::detail

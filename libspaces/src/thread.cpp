@@ -1,0 +1,168 @@
+// ---------------------------------------------------------------------------
+// thread.cpp: per-thread state, shard lookup, thread exit and fork.
+//
+// A thread finds its shard of a multi-threaded heap through an 8-entry TLS
+// cache keyed by heap id (internal.h:shard_of); on a miss it takes the heap's
+// lock and finds, adopts or creates one. When a thread exits, its shards are
+// abandoned: their slabs' owner words lose the thread's tag, so every later
+// free takes the remote path, and the next thread that needs a shard of that
+// heap adopts one, collecting what was freed meanwhile. Nothing leaks and no
+// block is lost, whatever other threads still hold.
+// ---------------------------------------------------------------------------
+#include <pthread.h>
+
+#include "internal/internal.h"
+
+namespace spaces::detail {
+
+constinit thread_local ThreadCtx tls_ctx SPACES_TLS_INITIAL_EXEC{};
+
+namespace {
+
+constinit SpinLock g_threads_lock;  // every ThreadCtx::shards list and Shard::thread
+constinit std::atomic<int> g_threads_state{0};  // 0 new, 1 initialising, 2 ready
+pthread_key_t g_exit_key;
+
+void unlink_from_thread(Shard* sh) noexcept {
+  ThreadCtx* t = sh->thread;
+  if (t == nullptr) return;
+  if (sh->thread_prev != nullptr) sh->thread_prev->thread_next = sh->thread_next;
+  else t->shards = sh->thread_next;
+  if (sh->thread_next != nullptr) sh->thread_next->thread_prev = sh->thread_prev;
+  sh->thread = nullptr;
+  sh->thread_next = sh->thread_prev = nullptr;
+}
+
+void abandon(Shard* sh) noexcept {
+  Heap* h = sh->heap;
+  LockGuard guard(h->lock);
+  shard_set_owner(sh, 0);
+}
+
+void on_thread_exit(void*) noexcept {
+  ThreadCtx& t = tls_ctx;
+  {
+    LockGuard guard(g_threads_lock);
+    while (Shard* sh = t.shards) {
+      unlink_from_thread(sh);
+      abandon(sh);
+    }
+  }
+  for (ThreadCtx::Entry& e : t.cache) e = ThreadCtx::Entry{0, nullptr};
+  t.registered = false;
+}
+
+void fork_prepare() noexcept {
+  g_threads_lock.lock();
+  heap_registry_fork_prepare();
+  cache_fork_prepare();
+}
+
+void fork_parent() noexcept {
+  cache_fork_parent();
+  heap_registry_fork_parent();
+  g_threads_lock.unlock();
+}
+
+/// In the child only the forking thread exists: abandon every other
+/// thread's shards so that the child's threads can adopt them.
+void fork_child() noexcept {
+  cache_fork_child();
+  heap_registry_fork_child();
+  g_threads_lock.reset_after_fork();
+  std::uintptr_t me = thread_tag();
+  heap_registry_for_each(
+      [](Heap* h, void* arg) {
+        const std::uintptr_t self = *static_cast<const std::uintptr_t*>(arg);
+        auto visit = [self](Shard* sh) {
+          if (sh->tag != 0 && sh->tag != self) {
+            if (sh->thread != nullptr) sh->thread = nullptr;  // that thread's TLS is gone
+            sh->thread_next = sh->thread_prev = nullptr;
+            shard_set_owner(sh, 0);
+          }
+        };
+        if (h->single) return;
+        visit(&h->shard0);
+        for (Shard* sh = h->shards; sh != nullptr; sh = sh->heap_next) visit(sh);
+      },
+      &me);
+}
+
+}  // namespace
+
+void threads_init() noexcept {
+  int state = g_threads_state.load(std::memory_order_acquire);
+  if (SPACES_LIKELY(state == 2)) return;
+  if (state == 0 && g_threads_state.compare_exchange_strong(state, 1, std::memory_order_acq_rel)) {
+    options_init();
+    pthread_key_create(&g_exit_key, [](void* arg) { on_thread_exit(arg); });
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    g_threads_state.store(2, std::memory_order_release);
+    return;
+  }
+  while (g_threads_state.load(std::memory_order_acquire) != 2) sched_yield();
+}
+
+Shard* shard_lookup_slow(Heap* h) noexcept {
+  const std::uintptr_t tag = thread_tag();
+  Shard* found = nullptr;
+  bool adopted = false;
+  {
+    LockGuard guard(h->lock);
+    Shard* idle = nullptr;
+    auto consider = [&](Shard* sh) {
+      if (sh->tag == tag) found = sh;
+      else if (sh->tag == 0 && idle == nullptr) idle = sh;
+    };
+    consider(&h->shard0);
+    for (Shard* sh = h->shards; sh != nullptr && found == nullptr; sh = sh->heap_next) consider(sh);
+    if (found == nullptr && idle != nullptr) {
+      // Adopt: the shard of a thread that exited (or the unused shard0).
+      found = idle;
+      shard_set_owner(found, tag);
+      adopted = true;
+    }
+    if (found == nullptr) {
+      void* mem = meta_alloc(sizeof(Shard));
+      if (mem == nullptr) {
+        record_failure(SPACES_E_NOMEM, h, 0);
+        return nullptr;
+      }
+      found = ::new (mem) Shard{};
+      shard_init(found, h);
+      found->tag = tag;
+      found->heap_next = h->shards;
+      h->shards = found;
+    }
+  }
+  if (adopted || found->thread == nullptr) {
+    LockGuard guard(g_threads_lock);
+    if (found->thread == nullptr) {
+      ThreadCtx& t = tls_ctx;
+      found->thread = &t;
+      found->thread_prev = nullptr;
+      found->thread_next = t.shards;
+      if (t.shards != nullptr) t.shards->thread_prev = found;
+      t.shards = found;
+    }
+  }
+  if (!tls_ctx.registered) {
+    tls_ctx.registered = true;
+    pthread_setspecific(g_exit_key, &tls_ctx);
+  }
+  tls_ctx.cache[h->id % kShardCacheSize] = ThreadCtx::Entry{h->id, found};
+  return found;
+}
+
+void threads_forget_heap(Heap* h) noexcept {
+  LockGuard guard(g_threads_lock);
+  unlink_from_thread(&h->shard0);
+  for (Shard* sh = h->shards; sh != nullptr; sh = sh->heap_next) unlink_from_thread(sh);
+  // The TLS caches of other threads may still map h->id to a shard; ids are
+  // never reused, so those entries can never match again. This thread's
+  // entry is cleared now so the memory is not referenced needlessly.
+  ThreadCtx::Entry& e = tls_ctx.cache[h->id % kShardCacheSize];
+  if (e.heap_id == h->id) e = ThreadCtx::Entry{0, nullptr};
+}
+
+}  // namespace spaces::detail
