@@ -89,7 +89,7 @@ void* heap_realloc(Heap* h, void* p, std::size_t size, std::size_t align) noexce
     return nullptr;
   }
   if (h->discipline == SPACES_REGION) {
-    Shard* sh = s->shard;
+    Shard* sh = s->shard.load(std::memory_order_relaxed);
     const std::size_t avail = region_extent(sh, s, p);
     void* q = heap_alloc_generic(h, size, align);
     if (q != nullptr) std::memcpy(q, p, size < avail ? size : avail);

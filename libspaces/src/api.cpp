@@ -33,7 +33,8 @@ SPACES_NO_SANITIZE_ADDRESS void check_free(void* p) noexcept {
   SlabHeader* s = slab_checked(p);
   if (s == nullptr) {
     const std::uintptr_t base = (reinterpret_cast<std::uintptr_t>(p) - 1) & ~kSlabMask;
-    if (map_get(base) == Granule::Head && header_at(base)->magic == kFreeRunMagic)
+    const Granule g = map_get(base);
+    if (g == Granule::FreeHead || (g == Granule::Head && header_at(base)->magic == kFreeRunMagic))
       fatal("spaces: double free of %p: its slab was already released\n", p);
     fatal("spaces: free of %p, which is not a block spaces handed out (foreign or interior pointer)\n", p);
   }
@@ -60,7 +61,11 @@ SPACES_NO_SANITIZE_ADDRESS void check_free(void* p) noexcept {
 extern "C" {
 
 const char* spaces_status_str(spaces_status_t status) noexcept {
-  switch (status) {
+  // A C caller may pass any integer in an enum: look at it as one.
+  int code = 0;
+  static_assert(sizeof(code) == sizeof(status));
+  std::memcpy(&code, &status, sizeof(code));
+  switch (code) {
     case SPACES_OK: return "success";
     case SPACES_E_INVALID: return "invalid argument";
     case SPACES_E_NOMEM: return "out of memory";
@@ -309,8 +314,9 @@ spaces_status_t spaces_option_set(spaces_option_t option, long long value) noexc
 }
 
 spaces_status_t spaces_option_get(spaces_option_t o, long long* out) noexcept {
-  if (out == nullptr || static_cast<unsigned>(o) >= SPACES_OPTION_COUNT) return SPACES_E_INVALID;
-  *out = option(o);
+  unsigned i = 0;
+  if (out == nullptr || !option_index(o, &i)) return SPACES_E_INVALID;
+  *out = option(static_cast<spaces_option_t>(i));
   return SPACES_OK;
 }
 

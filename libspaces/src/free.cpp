@@ -11,7 +11,7 @@
 namespace spaces::detail {
 
 void slab_now_empty(SlabHeader* s) noexcept {
-  Shard* sh = s->shard;
+  Shard* sh = s->shard.load(std::memory_order_relaxed);
   if (sh->current[s->size_class] == s) return;  // keep the slab we allocate from
   sh->partial[s->size_class].remove(s);
   release_small_slab(sh, s);
@@ -26,7 +26,7 @@ SPACES_NO_SANITIZE_ADDRESS void free_local_slow(SlabHeader* s, Block* b) noexcep
   s->frees.store(s->frees.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   const std::uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
   s->used.store(used, std::memory_order_relaxed);
-  Shard* sh = s->shard;
+  Shard* sh = s->shard.load(std::memory_order_relaxed);
   const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
   std::uintptr_t now = o & ~kOwnerFull;
   if (!junk) now &= ~kOwnerSlow;

@@ -179,7 +179,11 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
     spaces_heap_options_init(&defaults);
     o = &defaults;
   }
-  if (o->discipline != SPACES_GENERAL && o->discipline != SPACES_REGION) return SPACES_E_INVALID;
+  // A C caller may pass any integer in an enum: look at it as one.
+  unsigned discipline = 0;
+  static_assert(sizeof(discipline) == sizeof(o->discipline));
+  std::memcpy(&discipline, &o->discipline, sizeof(discipline));
+  if (discipline != SPACES_GENERAL && discipline != SPACES_REGION) return SPACES_E_INVALID;
   if ((o->flags & ~(SPACES_HEAP_SINGLE_THREADED | SPACES_HEAP_RETAIN_ON_RESET)) != 0) return SPACES_E_INVALID;
   Heap* parent = nullptr;
   if (o->parent != nullptr && (parent = heap_checked(o->parent)) == nullptr) return SPACES_E_INVALID;
@@ -190,7 +194,7 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   Heap* h = ::new (mem) Heap{};
   h->id = g_next_id.fetch_add(1, std::memory_order_relaxed);
   h->gen = g_next_id.fetch_add(1, std::memory_order_relaxed);
-  h->discipline = static_cast<std::uint8_t>(o->discipline);
+  h->discipline = static_cast<std::uint8_t>(discipline);
   h->single = (o->flags & SPACES_HEAP_SINGLE_THREADED) != 0;
   h->retain = (o->flags & SPACES_HEAP_RETAIN_ON_RESET) != 0;
   h->cap.store(o->cap, std::memory_order_relaxed);

@@ -95,6 +95,15 @@ void apply(spaces_option_t o, long long v) noexcept {
 
 }  // namespace
 
+bool option_index(spaces_option_t o, unsigned* index) noexcept {
+  // A C caller may pass any integer in an enum: look at it as one.
+  unsigned i = 0;
+  static_assert(sizeof(i) == sizeof(o));
+  std::memcpy(&i, &o, sizeof(i));
+  *index = i;
+  return i < SPACES_OPTION_COUNT;
+}
+
 bool parse_size(const char* text, long long* out) noexcept {
   if (text == nullptr || *text < '0' || *text > '9') return false;
   unsigned long long v = 0;
@@ -155,9 +164,10 @@ long long option(spaces_option_t o) noexcept {
 }
 
 spaces_status_t option_set(spaces_option_t o, long long v) noexcept {
-  if (static_cast<unsigned>(o) >= SPACES_OPTION_COUNT) return SPACES_E_INVALID;
+  unsigned i = 0;
+  if (!option_index(o, &i)) return SPACES_E_INVALID;
   options_init();
-  const OptionRow& row = kOptions[o];
+  const OptionRow& row = kOptions[i];
   if (v < row.min || v > row.max) return SPACES_E_RANGE;
   apply(o, v);
   return SPACES_OK;
@@ -175,7 +185,8 @@ spaces_status_t option_set_str(const char* name, const char* value) noexcept {
 }
 
 const char* option_name(spaces_option_t o) noexcept {
-  return static_cast<unsigned>(o) < SPACES_OPTION_COUNT ? kOptions[o].name : nullptr;
+  unsigned i = 0;
+  return option_index(o, &i) ? kOptions[i].name : nullptr;
 }
 
 }  // namespace spaces::detail

@@ -18,6 +18,8 @@ constexpr std::size_t kExtendBytes = 4096;
 
 bool junk_enabled() noexcept { return option(SPACES_OPTION_JUNK) != 0; }
 
+bool h_single(const Shard* sh) noexcept { return sh->heap->single != 0; }
+
 /// Carves the next blocks of a small slab onto its (empty) free list, in
 /// address order. False when the slab is fully carved.
 SPACES_NO_SANITIZE_ADDRESS bool extend(SlabHeader* s) noexcept {
@@ -79,7 +81,7 @@ SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) no
   s->block_size = class_size(sc);
   s->capacity = static_cast<std::uint16_t>(kSlabUsable / s->block_size);
   s->flags = h->single ? kSlabSingleThreaded : 0;
-  s->shard = sh;
+  s->shard.store(sh, std::memory_order_relaxed);
   const std::uintptr_t tag = h->single ? thread_tag() : sh->tag;
   s->owner.store(tag | (junk_enabled() ? kOwnerSlow : 0), std::memory_order_relaxed);
   poison(slab_blocks(s), kSlabUsable);
@@ -121,12 +123,18 @@ void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
   }
   if (block == nullptr) {
     drain_notify(sh);
-    while ((s = sh->partial[sc].pop_front()) != nullptr) {
-      if (refill_free_list(s)) {
-        block = pop(s, size);
-        break;
+    for (bool reclaimed = false;;) {
+      while ((s = sh->partial[sc].pop_front()) != nullptr) {
+        if (refill_free_list(s)) {
+          block = pop(s, size);
+          break;
+        }
+        if (!mark_full(s)) sh->partial[sc].push_front(s);  // a remote free arrived: retry it
       }
-      if (!mark_full(s)) sh->partial[sc].push_front(s);  // a remote free arrived: retry it
+      if (block != nullptr || reclaimed || h_single(sh)) break;
+      // Before taking a new slab, take over what exited threads left.
+      reclaimed = true;
+      if (!shard_reclaim_abandoned(sh)) break;
     }
     if (block == nullptr) {
       s = open_small_slab(sh, sc, size);

@@ -49,7 +49,7 @@ void* dedicated_span(Shard* sh, std::size_t size, std::size_t align) noexcept {
     s->heap = h;
     s->heap_gen = h->gen;
     s->kind = SlabKind::Region;
-    s->shard = sh;
+    s->shard.store(sh, std::memory_order_relaxed);
     // Huge region blocks go with the heap's huge mappings: unmapped, not cached.
     LockGuard guard(h->lock);
     h->huge.push_front(s);
@@ -59,13 +59,13 @@ void* dedicated_span(Shard* sh, std::size_t size, std::size_t align) noexcept {
     if (s == nullptr) return nullptr;
     s->magic = kSlabMagic;
     s->kind = SlabKind::Region;
-    s->shard = sh;
+    s->shard.store(sh, std::memory_order_relaxed);
     s->block_size = static_cast<std::uint32_t>(offset);
     s->size = slabs * kSlabSize - offset;
     add_run(sh, s);
   }
   char* block = reinterpret_cast<char*>(run_base(s) + offset);
-  unpoison(block, size);
+  unpoison(block, s->size);  // like a region slab: open until reset (realloc copies up to its end)
   sh->cursor.count++;
   sh->cursor.requested += size;
   sh->region_spans_bytes += size;
@@ -98,7 +98,7 @@ void* region_alloc_slow(Shard* sh, std::size_t size, std::size_t align) noexcept
   if (s == nullptr) return nullptr;
   s->magic = kSlabMagic;
   s->kind = SlabKind::Region;
-  s->shard = sh;
+  s->shard.store(sh, std::memory_order_relaxed);
   add_run(sh, s);
   // Region blocks carry no per-block poisoning (the inline path could not
   // unpoison them): the slab is open until reset or destroy poisons it.

@@ -22,16 +22,25 @@
 namespace spaces::detail {
 namespace {
 
-void notify(SlabHeader* s) noexcept {
-  if (s->notified.exchange(1, std::memory_order_acq_rel) != 0) return;
-  Shard* sh = s->shard;
+void push_notify(Shard* sh, SlabHeader* s) noexcept {
   SlabHeader* head = sh->notify.load(std::memory_order_relaxed);
   do {
     s->notify_next = head;
   } while (!sh->notify.compare_exchange_weak(head, s, std::memory_order_release, std::memory_order_relaxed));
 }
 
+void notify(SlabHeader* s) noexcept {
+  if (s->notified.exchange(1, std::memory_order_acq_rel) != 0) return;
+  Shard* sh = s->shard.load(std::memory_order_acquire);
+  push_notify(sh, s);
+  // Nobody drains an abandoned shard's list: tell the heap that a reclaim
+  // (shard.cpp:shard_reclaim_abandoned) is worth it.
+  if (sh->tag == 0) sh->heap->reclaimable.store(true, std::memory_order_release);
+}
+
 }  // namespace
+
+void forward_notify(SlabHeader* s) noexcept { push_notify(s->shard.load(std::memory_order_acquire), s); }
 
 SPACES_NO_SANITIZE_ADDRESS void free_remote(SlabHeader* s, Block* b) noexcept {
   if (SPACES_UNLIKELY(option(SPACES_OPTION_JUNK) != 0)) std::memset(static_cast<void*>(b), 0x5A, s->block_size);
@@ -65,6 +74,12 @@ void drain_notify(Shard* sh) noexcept {
   SlabHeader* s = sh->notify.exchange(nullptr, std::memory_order_acquire);
   while (s != nullptr) {
     SlabHeader* next = s->notify_next;
+    if (s->shard.load(std::memory_order_acquire) != sh) {
+      // Pushed here just before a reclaim moved it to another shard.
+      forward_notify(s);
+      s = next;
+      continue;
+    }
     s->notified.store(0, std::memory_order_seq_cst);
     const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
     if (o & kOwnerFull) {

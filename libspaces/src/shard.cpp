@@ -4,7 +4,9 @@
 //
 // Clearing is the heart of O(1) teardown: a shard's runs (small slabs, region
 // slabs, region spans) are one intrusive list, which joins the slab cache or
-// the heap's retained list with one splice, headers untouched.
+// the heap's retained list with one splice, headers untouched. Reclaiming
+// moves the reusable slabs of exited threads' shards to a live thread that
+// needs memory, so thread churn does not strand free blocks.
 // ---------------------------------------------------------------------------
 #include <cstring>
 
@@ -59,6 +61,88 @@ void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept {
     const std::uintptr_t flags = r->owner.load(std::memory_order_relaxed) & kOwnerFlags;
     r->owner.store(tag | flags, std::memory_order_seq_cst);
   }
+}
+
+namespace {
+
+/// Moves what `sh` can reuse from the abandoned shard v. Heap lock held.
+/// Full slabs stay with v (a remote free into one notifies v and sets
+/// heap->reclaimable again); region runs stay too (nothing to reuse).
+void reclaim_from(Shard* sh, Shard* v, RunList& empties) noexcept {
+  // Slabs on v's notify list are looked at below with the rest; those a
+  // previous reclaim moved elsewhere go to their owner's list.
+  for (SlabHeader* s = v->notify.exchange(nullptr, std::memory_order_acquire); s != nullptr;) {
+    SlabHeader* next = s->notify_next;
+    if (s->shard.load(std::memory_order_acquire) != v) forward_notify(s);
+    else s->notified.store(0, std::memory_order_seq_cst);
+    s = next;
+  }
+  for (SlabHeader* r = v->runs.front(); r != nullptr;) {
+    SlabHeader* next = r->next;
+    if (r->kind != SlabKind::Small) {
+      r = next;
+      continue;
+    }
+    const std::uint32_t sc = r->size_class;
+    const std::uintptr_t o = r->owner.load(std::memory_order_relaxed);
+    collect_remote(r);
+    const bool has_free = r->free != nullptr || r->local_free != nullptr || r->carved < r->capacity;
+    const bool empty = r->used.load(std::memory_order_relaxed) == 0;
+    if (!has_free && !empty) {
+      // Full: stays with v. Publish the full bit, then look for a remote
+      // free that missed it (remote.cpp explains the handshake).
+      r->owner.store(o | kOwnerFull, std::memory_order_seq_cst);
+      if (r->remote.load(std::memory_order_seq_cst) == nullptr) {
+        if (v->current[sc] == r) v->current[sc] = &g_empty_slab;
+        else if ((o & kOwnerFull) == 0) v->partial[sc].remove(r);
+        r = next;
+        continue;
+      }
+      collect_remote(r);
+    }
+    if (v->current[sc] == r) v->current[sc] = &g_empty_slab;
+    else if ((o & kOwnerFull) == 0) v->partial[sc].remove(r);
+    v->runs.remove(r);
+    v->run_slabs -= 1;
+    r->shard.store(sh, std::memory_order_release);
+    r->owner.store(sh->tag | (o & kOwnerSlow), std::memory_order_seq_cst);
+    if (r->used.load(std::memory_order_relaxed) == 0 && r->notified.load(std::memory_order_acquire) == 0) {
+      sh->folded_frees += r->frees.load(std::memory_order_relaxed);
+      empties.push_front(r);
+    } else {
+      sh->runs.push_front(r);
+      sh->run_slabs += 1;
+      sh->partial[sc].push_back(r);
+    }
+    r = next;
+  }
+}
+
+}  // namespace
+
+bool shard_reclaim_abandoned(Shard* sh) noexcept {
+  Heap* h = sh->heap;
+  if (!h->reclaimable.load(std::memory_order_acquire)) return false;
+  RunList empties;
+  bool moved = false;
+  {
+    LockGuard guard(h->lock);
+    if (!h->reclaimable.exchange(false, std::memory_order_acq_rel)) return false;
+    const std::size_t before = sh->run_slabs;
+    auto visit = [&](Shard* v) {
+      if (v != sh && v->tag == 0 && (!v->runs.empty() || v->notify.load(std::memory_order_relaxed) != nullptr))
+        reclaim_from(sh, v, empties);
+    };
+    visit(&h->shard0);
+    for (Shard* v = h->shards; v != nullptr; v = v->heap_next) visit(v);
+    moved = sh->run_slabs != before || !empties.empty();
+  }
+  const std::size_t slabs = empties.size();
+  if (slabs != 0) {
+    cache_release_list(empties, slabs);
+    heap_uncharge(h, slabs * kSlabSize);
+  }
+  return moved;
 }
 
 }  // namespace spaces::detail

@@ -37,6 +37,7 @@ void abandon(Shard* sh) noexcept {
   Heap* h = sh->heap;
   LockGuard guard(h->lock);
   shard_set_owner(sh, 0);
+  if (!sh->runs.empty()) h->reclaimable.store(true, std::memory_order_release);
 }
 
 void on_thread_exit(void*) noexcept {

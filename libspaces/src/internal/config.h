@@ -32,12 +32,17 @@
 // Sanitizer builds: the allocator writes free-list links into blocks it has
 // poisoned, so the functions that touch block memory opt out of ASan
 // instrumentation (the poisoning still guards every user access).
+// The inline fast paths touch block memory too; an always_inline function
+// takes the instrumentation of its caller, so in ASan builds they become
+// real (noinline) functions instead.
 #if defined(__SANITIZE_ADDRESS__) || defined(SPACES_ASAN)
 #define SPACES_ASAN_ENABLED 1
 #define SPACES_NO_SANITIZE_ADDRESS __attribute__((no_sanitize("address")))
+#define SPACES_FAST_PATH inline __attribute__((noinline, no_sanitize("address")))
 #else
 #define SPACES_ASAN_ENABLED 0
 #define SPACES_NO_SANITIZE_ADDRESS
+#define SPACES_FAST_PATH inline __attribute__((always_inline))
 #endif
 
 namespace spaces::detail {

@@ -28,6 +28,8 @@ long long option(spaces_option_t o) noexcept;
 bool parse_size(const char* text, long long* out) noexcept;
 /// Reads every SPACES_<NAME> variable once; reports bad values on stderr.
 void options_init() noexcept;
+/// The option's index if it names one (a C caller may pass any integer).
+bool option_index(spaces_option_t o, unsigned* index) noexcept;
 spaces_status_t option_set(spaces_option_t o, long long value) noexcept;
 spaces_status_t option_set_str(const char* name, const char* value) noexcept;
 const char* option_name(spaces_option_t o) noexcept;
@@ -143,6 +145,10 @@ void shard_clear(Shard* sh, bool retain) noexcept;
 /// Sets the owner word of every small slab of the shard to `tag` (keeping
 /// flags): abandon (tag 0) and adopt.
 void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept;
+/// Moves the reusable small slabs of the heap's abandoned shards (their
+/// threads exited) into `sh` (owner thread), if the heap says some may be
+/// reusable. True if it moved any.
+bool shard_reclaim_abandoned(Shard* sh) noexcept;
 
 // ---- refill.cpp: slow paths of allocation ------------------------------------
 
@@ -175,6 +181,8 @@ void free_remote(SlabHeader* s, Block* b) noexcept;
 std::uint32_t collect_remote(SlabHeader* s) noexcept;
 /// Takes the shard's notify list: full slabs that received remote frees.
 void drain_notify(Shard* sh) noexcept;
+/// Pushes a notified slab onto the notify list of the shard that owns it now.
+void forward_notify(SlabHeader* s) noexcept;
 
 // ---- free.cpp --------------------------------------------------------------------
 
@@ -211,7 +219,7 @@ void threads_init() noexcept;
 // ---- alloc.cpp: entry points below the C API --------------------------------------
 
 /// The small-block fast path: pop the current slab's free list.
-SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void* alloc_small(Shard* sh, std::size_t size) noexcept {
+SPACES_FAST_PATH void* alloc_small(Shard* sh, std::size_t size) noexcept {
   const std::uint32_t sc = size_to_class(size);
   SlabHeader* s = sh->current[sc];
   Block* b = s->free;
@@ -226,7 +234,7 @@ SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void* alloc_small(Shard* sh, std
 /// The free fast path: the calling thread owns the slab (one compare, with
 /// the full and junk flags folded into the owner word) and pushes the block
 /// on its local list; everything else goes to free_generic.
-SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void free_block(void* p) noexcept {
+SPACES_FAST_PATH void free_block(void* p) noexcept {
   SlabHeader* s = slab_of(p);
   const std::uintptr_t tag = thread_tag();
   if (SPACES_LIKELY(s->owner.load(std::memory_order_relaxed) == tag)) {

@@ -109,7 +109,7 @@ struct alignas(64) SlabHeader {
   std::atomic<std::uintptr_t> owner; ///< see kOwnerFull
   std::atomic<Block*> remote;        ///< blocks freed by other threads (remote.cpp)
   std::atomic<std::uint64_t> frees;  ///< local frees + collected remote frees (stats)
-  Shard* shard;                      ///< the shard that owns a Small/Region slab
+  std::atomic<Shard*> shard;         ///< the shard that owns a Small/Region slab
   SlabKind kind;
   std::uint8_t size_class;
   std::uint8_t flags;
@@ -214,6 +214,9 @@ struct Heap {
   std::atomic<std::size_t> peak;
   std::atomic<std::size_t> cap;
   std::atomic<std::uint64_t> cap_failures;
+  /// Set when an abandoned shard may hold slabs worth reclaiming (thread
+  /// exit, or a remote free into an abandoned shard's full slab).
+  std::atomic<bool> reclaimable;
   std::uint64_t resets;
   spaces_cap_handler_t cap_handler;
   void* cap_handler_arg;

@@ -1,0 +1,194 @@
+// Caps: the footprint never crosses the cap; the allocation that would cross
+// it fails (or the cap handler makes room); nothing allocated is touched.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "test_util.hpp"
+
+using namespace spaces_test;
+
+namespace {
+
+constexpr std::size_t kCap = 10 * kSlab;
+
+class CapTest : public ::testing::Test {
+ protected:
+  ScopedHeap heap{"capped", kCap};
+};
+
+// Fill with 48-byte blocks until refused: footprint <= cap at every step, the
+// refusal is ENOMEM with the failure recorded, and every block keeps its contents.
+TEST_F(CapTest, FillUntilRefusedThenTheCapHolds) {
+  std::vector<unsigned char*> blocks;
+  for (;;) {
+    errno = 0;
+    auto* p = static_cast<unsigned char*>(spaces_alloc(heap, 48));
+    ASSERT_LE(stats_of(heap).footprint, kCap);
+    if (p == nullptr) {
+      EXPECT_EQ(errno, ENOMEM);
+      break;
+    }
+    std::memset(p, static_cast<int>(blocks.size() & 0xFF), 48);
+    blocks.push_back(p);
+  }
+  EXPECT_EQ(blocks.size(), 10u * 1354u);  // 1354 blocks of 48 bytes per slab
+  const spaces_stats_t s = stats_of(heap);
+  EXPECT_EQ(s.footprint, kCap);
+  EXPECT_EQ(s.cap_failures, 1u);
+  spaces_failure_t f{};
+  ASSERT_EQ(spaces_last_failure(&f), SPACES_OK);
+  EXPECT_EQ(f.status, SPACES_E_CAP);
+  EXPECT_EQ(f.heap, heap.get());
+  EXPECT_EQ(f.request, 48u);
+  EXPECT_EQ(f.footprint, kCap);
+  EXPECT_EQ(f.cap, kCap);
+  for (std::size_t i = 0; i < blocks.size(); ++i)
+    for (int j = 0; j < 48; ++j) ASSERT_EQ(blocks[i][j], i & 0xFF);
+  for (auto* p : blocks) spaces_free(p);
+}
+
+// Once blocks are freed (a whole slab's worth), allocation succeeds again.
+TEST_F(CapTest, FreeingLetsAllocationSucceedAgain) {
+  std::vector<void*> blocks;
+  while (void* p = spaces_alloc(heap, 1024)) blocks.push_back(p);
+  ASSERT_EQ(spaces_alloc(heap, 1024), nullptr);
+  // Free the 63 blocks of the first slab: it goes back and the budget returns.
+  for (int i = 0; i < 63; ++i) spaces_free(blocks[static_cast<std::size_t>(i)]);
+  EXPECT_EQ(stats_of(heap).footprint, 9 * kSlab);
+  void* p = spaces_alloc(heap, 5000);  // another class: needs a new slab
+  EXPECT_NE(p, nullptr);
+  spaces_free(p);
+  for (std::size_t i = 63; i < blocks.size(); ++i) spaces_free(blocks[i]);
+}
+
+// A large block that would cross the cap fails; small ones still fit.
+TEST_F(CapTest, LargeRequestOverTheCapFailsAlone) {
+  EXPECT_EQ(spaces_alloc(heap, kCap), nullptr);
+  void* p = spaces_alloc(heap, 100);
+  EXPECT_NE(p, nullptr);
+  EXPECT_EQ(stats_of(heap).footprint, kSlab);
+  spaces_free(p);
+}
+
+struct Stash {
+  std::vector<void*> blocks;
+  int calls = 0;
+};
+
+// The handler runs at the cap, frees memory and asks for a retry: the allocation succeeds.
+TEST(CapHandlerTest, HandlerFreesAndTheRetrySucceeds) {
+  Stash stash;
+  spaces_heap_options_t o;
+  spaces_heap_options_init(&o);
+  o.name = "handled";
+  o.cap = 2 * kSlab;
+  o.cap_handler = [](spaces_heap_t*, size_t request, void* arg) {
+    auto* st = static_cast<Stash*>(arg);
+    ++st->calls;
+    EXPECT_EQ(request, 40000u);
+    for (void* p : st->blocks) spaces_free(p);
+    st->blocks.clear();
+    return SPACES_CAP_RETRY;
+  };
+  o.cap_handler_arg = &stash;
+  spaces_heap_t* h = nullptr;
+  ASSERT_EQ(spaces_heap_create(&o, &h), SPACES_OK);
+  stash.blocks.push_back(spaces_alloc(h, 40000));
+  stash.blocks.push_back(spaces_alloc(h, 40000));
+  ASSERT_EQ(stats_of(h).footprint, 2 * kSlab);
+  void* p = spaces_alloc(h, 40000);
+  EXPECT_NE(p, nullptr);
+  EXPECT_EQ(stash.calls, 1);
+  EXPECT_EQ(stats_of(h).cap_failures, 1u);
+  spaces_free(p);
+  spaces_heap_destroy(h);
+}
+
+// A handler that cannot help runs once and the allocation fails.
+TEST(CapHandlerTest, HandlerThatGivesUpMakesTheAllocationFail) {
+  int calls = 0;
+  spaces_heap_options_t o;
+  spaces_heap_options_init(&o);
+  o.cap = 0;
+  o.cap_handler = [](spaces_heap_t*, size_t, void* arg) {
+    ++*static_cast<int*>(arg);
+    return SPACES_CAP_RETRY;  // asks for a retry without making room
+  };
+  o.cap_handler_arg = &calls;
+  spaces_heap_t* h = nullptr;
+  ASSERT_EQ(spaces_heap_create(&o, &h), SPACES_OK);
+  errno = 0;
+  EXPECT_EQ(spaces_alloc(h, 1), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(calls, 1);  // one retry only
+  spaces_heap_destroy(h);
+}
+
+// A handler may raise the cap instead of freeing.
+TEST(CapHandlerTest, HandlerMayRaiseTheCap) {
+  spaces_heap_options_t o;
+  spaces_heap_options_init(&o);
+  o.cap = 0;
+  o.cap_handler = [](spaces_heap_t* heap, size_t, void*) {
+    spaces_heap_set_cap(heap, kSlab);
+    return SPACES_CAP_RETRY;
+  };
+  spaces_heap_t* h = nullptr;
+  ASSERT_EQ(spaces_heap_create(&o, &h), SPACES_OK);
+  void* p = spaces_alloc(h, 10);
+  EXPECT_NE(p, nullptr);
+  EXPECT_EQ(spaces_heap_cap(h), kSlab);
+  spaces_heap_destroy(h);
+}
+
+// Lowering the cap below the footprint blocks new slabs but touches nothing.
+TEST_F(CapTest, LoweringTheCapBelowTheFootprintBlocksNewSlabs) {
+  std::vector<char*> blocks;
+  for (int i = 0; i < 5; ++i) {
+    auto* p = static_cast<char*>(spaces_alloc(heap, 40000));
+    std::memset(p, 'a' + i, 40000);
+    blocks.push_back(p);
+  }
+  ASSERT_EQ(stats_of(heap).footprint, 5 * kSlab);  // above the largest class: one slab each
+  ASSERT_EQ(spaces_heap_set_cap(heap, kSlab), SPACES_OK);
+  EXPECT_EQ(spaces_alloc(heap, 40000), nullptr);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(blocks[static_cast<std::size_t>(i)][39999], 'a' + i);
+  for (char* p : blocks) spaces_free(p);
+  EXPECT_NE(spaces_alloc(heap, 100), nullptr);
+}
+
+// A child heap draws on its parent's budget; the parent's cap refuses the child.
+TEST(NestedCapTest, ChildIsRefusedByItsParentsCap) {
+  ScopedHeap parent("parent", 4 * kSlab);
+  ScopedHeap child("child", SPACES_UNCAPPED, SPACES_GENERAL, 0, parent);
+  ScopedHeap sibling("sibling", SPACES_UNCAPPED, SPACES_REGION, 0, parent);
+  ASSERT_NE(spaces_alloc(sibling, 100), nullptr);
+  std::vector<void*> v;
+  while (void* p = spaces_alloc(child, 20000)) v.push_back(p);
+  EXPECT_EQ(v.size(), 9u);  // three 20000-byte blocks (class 21632) per slab, 3 slabs
+  EXPECT_EQ(stats_of(parent).footprint, 4 * kSlab);
+  EXPECT_EQ(stats_of(child).footprint, 3 * kSlab);
+  spaces_failure_t f{};
+  spaces_last_failure(&f);
+  EXPECT_EQ(f.status, SPACES_E_CAP);
+  EXPECT_EQ(f.heap, parent.get());
+  EXPECT_EQ(stats_of(parent).cap_failures, 1u);
+  EXPECT_EQ(stats_of(child).cap_failures, 0u);
+  spaces_heap_destroy(child);
+  EXPECT_EQ(stats_of(parent).footprint, kSlab);
+}
+
+// A cap of zero refuses every allocation.
+TEST(ZeroCapTest, EveryAllocationFails) {
+  ScopedHeap h("zero", 0);
+  errno = 0;
+  EXPECT_EQ(spaces_alloc(h, 1), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(spaces_aligned_alloc(h, 64, 1), nullptr);
+  EXPECT_EQ(stats_of(h).footprint, 0u);
+}
+
+}  // namespace

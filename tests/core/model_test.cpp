@@ -1,0 +1,323 @@
+// The randomized model test: a million mixed operations on several heaps
+// checked against a simple model.
+//   Workload: alloc, calloc, aligned alloc (8 B to 1 MiB), realloc, free, sizes
+//   1 B to 4 MiB; heaps: general multi-threaded, general single-threaded with a
+//   cap, region; occasional reset and destroy-and-recreate. Fixed seeds.
+//   Checked: no two live blocks overlap; contents survive (fill patterns);
+//   alignment; usable_size >= requested; stats equal the model exactly; walk
+//   visits exactly the model's live set; the footprint stays under the cap.
+// SPACES_MODEL_OPS overrides the operation count (for quick local runs).
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+
+using namespace spaces_test;
+
+namespace {
+
+struct LiveBlock {
+  std::size_t size;
+  std::size_t usable;  // general heaps
+  std::uint32_t seed;
+};
+
+struct ModelHeap {
+  ModelHeap(const char* n, std::size_t c, spaces_discipline_t d, unsigned f)
+      : name(n), cap(c), discipline(d), flags(f) {}
+  const char* name;
+  std::size_t cap;
+  spaces_discipline_t discipline;
+  unsigned flags;
+  spaces_heap_t* heap = nullptr;
+  std::map<std::uintptr_t, LiveBlock> live;
+  std::size_t allocs = 0;
+  std::size_t frees = 0;
+  std::size_t region_bytes = 0;  // requested bytes of region blocks
+
+  void create() { heap = make_heap(name, cap, discipline, flags); }
+  bool region() const { return discipline == SPACES_REGION; }
+};
+
+unsigned char pattern(std::uint32_t seed, std::size_t i) { return static_cast<unsigned char>((seed * 131u + i) & 0xFF); }
+
+/// Positions that carry the fill pattern: both ends and the middle.
+template <class F>
+void for_pattern_positions(std::size_t size, F&& f) {
+  const std::size_t edge = size < 64 ? size : 64;
+  for (std::size_t i = 0; i < edge; ++i) f(i);
+  for (std::size_t i = size - edge; i < size; ++i) f(i);
+  if (size > 0) f(size / 2);
+}
+
+class Model {
+ public:
+  explicit Model(std::uint64_t seed) : rng_(seed) {
+    heaps_.push_back(ModelHeap{"general", SPACES_UNCAPPED, SPACES_GENERAL, 0});
+    heaps_.push_back(ModelHeap{"capped", 24u << 20, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED});
+    heaps_.push_back(ModelHeap{"region", SPACES_UNCAPPED, SPACES_REGION, SPACES_HEAP_SINGLE_THREADED});
+    for (ModelHeap& h : heaps_) h.create();
+  }
+  ~Model() {
+    for (ModelHeap& h : heaps_) spaces_heap_destroy(h.heap);
+  }
+
+  void run(std::size_t ops) {
+    for (std::size_t op = 0; op < ops && !::testing::Test::HasFatalFailure(); ++op) {
+      step();
+      if (op % 1000 == 999) check_all();
+      if (op % 50000 == 49999) walk_all();
+    }
+    check_all();
+    walk_all();
+  }
+
+ private:
+  std::size_t random_size() {
+    const double r = unit_(rng_);
+    auto in = [&](std::size_t lo, std::size_t hi) { return std::uniform_int_distribution<std::size_t>(lo, hi)(rng_); };
+    if (r < 0.02) return 0;
+    if (r < 0.77) return in(1, 512);
+    if (r < 0.975) return in(513, 65536);
+    if (r < 0.998) return in(65537, 1 << 20);
+    return in((1 << 20) + 1, 4 << 20);
+  }
+
+  void fill(void* p, std::size_t size, std::uint32_t seed) {
+    auto* c = static_cast<unsigned char*>(p);
+    for_pattern_positions(size, [&](std::size_t i) { c[i] = pattern(seed, i); });
+  }
+
+  void verify(std::uintptr_t addr, const LiveBlock& b) {
+    const auto* c = reinterpret_cast<const unsigned char*>(addr);
+    bool ok = true;
+    for_pattern_positions(b.size, [&](std::size_t i) { ok = ok && c[i] == pattern(b.seed, i); });
+    ASSERT_TRUE(ok) << "contents of block " << reinterpret_cast<void*>(addr) << " (" << b.size << " bytes) changed";
+  }
+
+  /// Adds a block to the model after checking it overlaps no live block.
+  void add(ModelHeap& h, void* p, std::size_t size, std::size_t align) {
+    ASSERT_NE(p, nullptr);
+    const auto a = reinterpret_cast<std::uintptr_t>(p);
+    ASSERT_EQ(a % align, 0u) << "alignment " << align;
+    const std::size_t extent = size == 0 ? 1 : size;
+    auto next = all_.lower_bound(a);
+    if (next != all_.end()) {
+      ASSERT_GE(next->first, a + extent) << "overlaps a live block";
+    }
+    if (next != all_.begin()) {
+      auto prev = std::prev(next);
+      ASSERT_LE(prev->second, a) << "overlaps a live block";
+    }
+    all_[a] = a + extent;
+    LiveBlock b{size, 0, static_cast<std::uint32_t>(rng_())};
+    if (h.region()) {
+      EXPECT_EQ(spaces_usable_size(p), 0u);
+      h.region_bytes += extent;
+    } else {
+      b.usable = spaces_usable_size(p);
+      ASSERT_GE(b.usable, size);
+      ASSERT_EQ(spaces_heap_of(p), h.heap);
+    }
+    fill(p, size, b.seed);
+    h.live[a] = b;
+    h.allocs++;
+  }
+
+  void remove(ModelHeap& h, std::uintptr_t a) {
+    all_.erase(a);
+    h.live.erase(a);
+    if (!h.region()) h.frees++;
+  }
+
+  /// Accepts a failed allocation only from the capped heap, as a cap failure.
+  void expect_failure_allowed(ModelHeap& h) {
+    ASSERT_EQ(h.cap == SPACES_UNCAPPED ? 1 : 0, 0) << "allocation failed in an uncapped heap, errno " << errno;
+    spaces_failure_t f{};
+    spaces_last_failure(&f);
+    ASSERT_EQ(f.status, SPACES_E_CAP);
+    ASSERT_EQ(errno, ENOMEM);
+  }
+
+  std::uintptr_t pick_live(ModelHeap& h) {
+    auto it = h.live.begin();
+    std::advance(it, static_cast<long>(std::uniform_int_distribution<std::size_t>(0, h.live.size() - 1)(rng_)));
+    return it->first;
+  }
+
+  void step() {
+    ModelHeap& h = heaps_[std::uniform_int_distribution<std::size_t>(0, heaps_.size() - 1)(rng_)];
+    const double r = unit_(rng_);
+    const bool crowded = h.live.size() > 1500;
+    if (r < 0.00005 || (h.region() && crowded)) {
+      reset(h);  // region blocks only go away here
+    } else if (r < 0.0001) {
+      destroy_and_recreate(h);
+    } else if (!h.live.empty() && (r < 0.30 || crowded)) {
+      const std::uintptr_t a = pick_live(h);
+      verify(a, h.live[a]);
+      spaces_free(reinterpret_cast<void*>(a));
+      if (h.region()) {
+        return;  // a no-op: the block stays live until reset
+      }
+      remove(h, a);
+    } else if (!h.live.empty() && r < 0.42) {
+      realloc_one(h);
+    } else if (r < 0.50) {
+      const std::size_t align = std::size_t{1} << std::uniform_int_distribution<int>(3, 20)(rng_);
+      const std::size_t size = random_size();
+      void* p = spaces_aligned_alloc(h.heap, align, size);
+      if (p == nullptr) return expect_failure_allowed(h);
+      add(h, p, size, align);
+    } else if (r < 0.55) {
+      const std::size_t n = std::uniform_int_distribution<std::size_t>(0, 64)(rng_);
+      const std::size_t size = std::uniform_int_distribution<std::size_t>(1, 512)(rng_);
+      auto* p = static_cast<unsigned char*>(spaces_calloc(h.heap, n, size));
+      if (p == nullptr) return expect_failure_allowed(h);
+      for (std::size_t i = 0; i < n * size; i += 61) ASSERT_EQ(p[i], 0) << "calloc memory not zeroed";
+      add(h, p, n * size, 16);
+    } else if (h.region() && r < 0.75) {
+      spaces_cursor_t* c = spaces_region_cursor(h.heap);
+      const std::size_t align = std::size_t{1} << std::uniform_int_distribution<int>(0, 6)(rng_);
+      const std::size_t size = std::uniform_int_distribution<std::size_t>(0, 300)(rng_);
+      void* p = spaces_cursor_alloc(c, size, align);
+      ASSERT_NE(p, nullptr);
+      add(h, p, size, align);
+    } else {
+      const std::size_t size = random_size();
+      void* p = spaces_alloc(h.heap, size);
+      if (p == nullptr) return expect_failure_allowed(h);
+      add(h, p, size, 16);
+    }
+  }
+
+  void realloc_one(ModelHeap& h) {
+    const std::uintptr_t a = pick_live(h);
+    const LiveBlock old = h.live[a];
+    verify(a, old);
+    const std::size_t size = random_size();
+    void* q = spaces_realloc(h.heap, reinterpret_cast<void*>(a), size);
+    if (q == nullptr) {
+      expect_failure_allowed(h);
+      verify(a, old);  // a failed realloc leaves the block untouched
+      return;
+    }
+    // The common prefix must have been carried over (check the head bytes).
+    const std::size_t keep = std::min({size, old.size, std::size_t{64}});
+    for (std::size_t i = 0; i < keep; ++i)
+      ASSERT_EQ(static_cast<unsigned char*>(q)[i], pattern(old.seed, i)) << "realloc lost byte " << i;
+    if (h.region()) {
+      add(h, q, size, 16);  // the old block stays until reset
+      return;
+    }
+    if (reinterpret_cast<std::uintptr_t>(q) == a) {
+      // In place: the block is the same one, resized.
+      all_.erase(a);
+      h.live.erase(a);
+      h.allocs--;
+      add(h, q, size, 16);
+      return;
+    }
+    remove(h, a);
+    add(h, q, size, 16);
+  }
+
+  void reset(ModelHeap& h) {
+    ASSERT_EQ(spaces_heap_reset(h.heap), SPACES_OK);
+    for (auto& [a, b] : h.live) all_.erase(a);
+    h.live.clear();
+    h.allocs = h.frees = h.region_bytes = 0;
+  }
+
+  void destroy_and_recreate(ModelHeap& h) {
+    ASSERT_EQ(spaces_heap_destroy(h.heap), SPACES_OK);
+    for (auto& [a, b] : h.live) all_.erase(a);
+    h.live.clear();
+    h.allocs = h.frees = h.region_bytes = 0;
+    h.create();
+  }
+
+  void check_all() {
+    for (ModelHeap& h : heaps_) {
+      const spaces_stats_t s = stats_of(h.heap);
+      ASSERT_EQ(s.live_blocks, h.live.size()) << h.name;
+      ASSERT_EQ(s.alloc_count, h.allocs) << h.name;
+      ASSERT_EQ(s.free_count, h.frees) << h.name;
+      if (h.region()) {
+        ASSERT_EQ(s.live_bytes, h.region_bytes) << h.name;
+      } else {
+        std::size_t usable = 0;
+        for (auto& [a, b] : h.live) usable += b.usable;
+        ASSERT_EQ(s.live_bytes, usable) << h.name;
+      }
+      ASSERT_LE(s.footprint, h.cap) << h.name;
+      ASSERT_LE(s.peak_footprint, h.cap) << h.name;
+      ASSERT_EQ(s.footprint % kSlab, 0u);
+      // Spot-check some contents.
+      int n = 0;
+      for (auto& [a, b] : h.live) {
+        if (++n > 20) break;
+        verify(a, b);
+      }
+    }
+  }
+
+  void walk_all() {
+    for (ModelHeap& h : heaps_) {
+      if (h.region()) continue;
+      std::map<std::uintptr_t, std::size_t> seen;
+      bool duplicate = false;
+      struct Ctx {
+        std::map<std::uintptr_t, std::size_t>* seen;
+        bool* duplicate;
+      } ctx{&seen, &duplicate};
+      ASSERT_EQ(spaces_heap_walk(
+                    h.heap,
+                    [](void* block, size_t usable, void* arg) {
+                      auto* c = static_cast<Ctx*>(arg);
+                      if (!c->seen->emplace(reinterpret_cast<std::uintptr_t>(block), usable).second)
+                        *c->duplicate = true;
+                      return 0;
+                    },
+                    &ctx),
+                SPACES_OK);
+      ASSERT_FALSE(duplicate) << h.name;
+      ASSERT_EQ(seen.size(), h.live.size()) << h.name;
+      for (auto& [a, b] : h.live) {
+        auto it = seen.find(a);
+        ASSERT_NE(it, seen.end()) << h.name << ": walk missed a live block";
+        ASSERT_EQ(it->second, b.usable) << h.name;
+      }
+    }
+  }
+
+  std::mt19937_64 rng_;
+  std::uniform_real_distribution<double> unit_{0.0, 1.0};
+  std::vector<ModelHeap> heaps_;
+  std::map<std::uintptr_t, std::uintptr_t> all_;  // start -> end of every live block
+};
+
+std::size_t ops_from_env(std::size_t fallback) {
+  const char* v = std::getenv("SPACES_MODEL_OPS");
+  return v != nullptr ? static_cast<std::size_t>(std::strtoull(v, nullptr, 10)) : fallback;
+}
+
+class ModelTest : public ::testing::TestWithParam<std::uint64_t> {};
+
+// A million operations per seed against the model.
+TEST_P(ModelTest, MillionOperationsMatchTheModel) {
+  Model m(GetParam());
+  m.run(ops_from_env(1000000));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, ModelTest, ::testing::Values(1u, 20261124u));
+
+}  // namespace

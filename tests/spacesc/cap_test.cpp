@@ -1,0 +1,75 @@
+// ---------------------------------------------------------------------------
+// cap_test.cpp: --mem-cap stops a unit that needs more, and only that unit.
+//
+// The big unit is generated: enough declarations that its AST, tokens and
+// IR cannot fit in 1 MiB. Its neighbours are small programs that must run
+// as if alone, before and after it, with -j 1 and -j 2.
+// ---------------------------------------------------------------------------
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+namespace spacesc {
+namespace {
+
+/// A valid program of about `statements` lines that keeps every value alive.
+std::string big_program(int statements) {
+  std::string s = "def main() {\n  var v0 = [1, 2, 3, 4];\n";
+  for (int i = 1; i < statements; ++i)
+    s += "  var v" + std::to_string(i) + " = v" + std::to_string(i - 1) + " + [1, 2, 3, 4];\n";
+  s += "  print(v" + std::to_string(statements - 1) + ");\n}\n";
+  return s;
+}
+
+class CapTest : public testing::TestWithParam<unsigned> {};
+
+// The unit over the cap exits 3 with the cap message; its neighbours still print.
+TEST_P(CapTest, UnitOverCapFailsWhileNeighboursRun) {
+  test::ScratchDir dir;
+  dir.write("small.toy", "def main() {\n  print([1, 2]);\n}\n");
+  dir.write("big.toy", big_program(3000));
+  dir.write("after.toy", "def main() {\n  print(3);\n}\n");
+  Options o;
+  o.mem_cap = std::size_t{1} << 20;
+  o.jobs = GetParam();
+  const test::RunOutput r = test::run_all({"small.toy", "big.toy", "after.toy"}, o);
+  EXPECT_EQ(r.status, ExitStatus::CapExceeded);
+  EXPECT_EQ(r.out, "1.000000 2.000000 3.000000 ");
+  EXPECT_TRUE(std::regex_match(r.err, std::regex("big\\.toy: error: memory cap of 1 MiB exceeded while parsing "
+                                                 "\\(footprint [0-9]+, request [0-9]+\\)\n")))
+      << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Jobs, CapTest, testing::Values(1u, 2u));
+
+// The same program fits when the cap is large enough, and prints the same result.
+TEST(CapLimitTest, ProgramUnderCapRuns) {
+  Options o;
+  o.mem_cap = std::size_t{256} << 20;
+  const UnitResult r = test::compile(big_program(2000), o);
+  EXPECT_EQ(r.status, ExitStatus::Ok);
+  EXPECT_EQ(r.out, "2000.000000 4000.000000 6000.000000 8000.000000 ");
+}
+
+// A run that needs more than the cap (a huge broadcast) stops while running.
+TEST(CapLimitTest, RunOverCapNamesRunningPhase) {
+  Options o;
+  o.mem_cap = std::size_t{4} << 20;
+  const UnitResult r = test::compile("def main() {\n  var z<1000, 1000> = 0;\n  print(z);\n}\n", o);
+  EXPECT_EQ(r.status, ExitStatus::CapExceeded);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(r.err.find("t.toy: error: memory cap of 4 MiB exceeded while running (footprint ") == 0) << r.err;
+}
+
+// format_size picks the largest unit that divides the cap.
+TEST(CapLimitTest, SizesAreNamedInBinaryUnits) {
+  EXPECT_EQ(format_size(std::size_t{256} << 20), "256 MiB");
+  EXPECT_EQ(format_size(std::size_t{2} << 30), "2 GiB");
+  EXPECT_EQ(format_size(1536), "1536 bytes");
+  EXPECT_EQ(format_size(4096), "4 KiB");
+}
+
+}  // namespace
+}  // namespace spacesc
