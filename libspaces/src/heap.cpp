@@ -8,6 +8,7 @@
 // enforced when a run is charged (heap_charge), with a compare-and-swap per
 // level of nesting, so they hold exactly under any number of threads.
 // ---------------------------------------------------------------------------
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -272,6 +273,9 @@ Heap* default_heap() noexcept {
   o.cap = cap > 0 ? static_cast<std::size_t>(cap) : SPACES_UNCAPPED;
   if (heap_create(&o, &h) != SPACES_OK) return nullptr;
   g_default_heap.store(h, std::memory_order_release);
+  if (option(SPACES_OPTION_STATS_AT_EXIT) != 0) {
+    std::atexit([] { spaces_heap_print_stats(to_handle(g_default_heap.load(std::memory_order_acquire)), stderr); });
+  }
   return h;
 }
 

@@ -7,6 +7,7 @@
 // ---------------------------------------------------------------------------
 #include "os.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -15,11 +16,19 @@
 
 namespace spaces::os {
 
+// No function-local static here: its guard would make C programs that link
+// the static library need libstdc++.
+namespace {
+constinit std::atomic<std::size_t> g_page_size{0};
+}  // namespace
+
 std::size_t page_size() noexcept {
-  static const std::size_t size = [] {
-    long s = ::sysconf(_SC_PAGESIZE);
-    return s > 0 ? static_cast<std::size_t>(s) : std::size_t{4096};
-  }();
+  std::size_t size = g_page_size.load(std::memory_order_relaxed);
+  if (SPACES_UNLIKELY(size == 0)) {
+    const long s = ::sysconf(_SC_PAGESIZE);
+    size = s > 0 ? static_cast<std::size_t>(s) : std::size_t{4096};
+    g_page_size.store(size, std::memory_order_relaxed);
+  }
   return size;
 }
 
