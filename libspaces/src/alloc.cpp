@@ -26,9 +26,10 @@ SPACES_NO_SANITIZE_ADDRESS void* alloc_class(Shard* sh, std::uint32_t sc, std::s
   SlabHeader* s = sh->current[sc];
   Block* b = s->free;
   if (SPACES_LIKELY(b != nullptr)) {
-    s->free = b->next;
+    s->free = read_link(b);
     s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     poison_alloc(b, size, s->block_size);
+    vg_alloc(s->heap, b, size);
     return b;
   }
   return alloc_small_slow(sh, sc, size);
@@ -100,6 +101,7 @@ void* heap_realloc(Heap* h, void* p, std::size_t size, std::size_t align) noexce
   // and its alignment is what was asked for.
   if (size <= usable && size >= usable / 2 && (reinterpret_cast<std::uintptr_t>(p) & (align - 1)) == 0) {
     poison_alloc(p, size, usable);
+    vg_resize(h, p, size);
     return p;
   }
   void* q = heap_alloc_generic(h, size, align);

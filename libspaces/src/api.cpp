@@ -47,7 +47,7 @@ SPACES_NO_SANITIZE_ADDRESS void check_free(void* p) noexcept {
     const bool mine = (o & ~kOwnerFlags) == thread_tag() || (s->flags & kSlabSingleThreaded) != 0;
     if (mine) {
       for (const Block* b : {s->free, s->local_free})
-        for (; b != nullptr; b = b->next)
+        for (; b != nullptr; b = read_link(b))
           if (b == p) fatal("spaces: double free of %p in heap '%s'\n", p, h->name);
     }
     if (s->used.load(std::memory_order_relaxed) == 0)

@@ -20,8 +20,9 @@ void slab_now_empty(SlabHeader* s) noexcept {
 SPACES_NO_SANITIZE_ADDRESS void free_local_slow(SlabHeader* s, Block* b) noexcept {
   const bool junk = option(SPACES_OPTION_JUNK) != 0;
   if (junk) std::memset(static_cast<void*>(b), 0x5A, s->block_size);
+  vg_free(s->heap, b);
   poison(b, s->block_size);
-  b->next = s->local_free;
+  write_link(b, s->local_free);
   s->local_free = b;
   s->frees.store(s->frees.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   const std::uint32_t used = s->used.load(std::memory_order_relaxed) - 1;

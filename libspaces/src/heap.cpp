@@ -204,6 +204,7 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   h->parent = parent;
   name_heap(h, o->name);
   shard_init(&h->shard0, h);
+  vg_pool_create(h);
   h->magic = kHeapMagic;
   registry_add(h);
   if (parent != nullptr) {
@@ -238,6 +239,7 @@ spaces_status_t heap_destroy(Heap* h) noexcept {
     meta_free(sh, sizeof(Shard));
     sh = next;
   }
+  vg_pool_destroy(h);
   h->magic = kHeapDeadMagic;
   h->id = 0;
   h->gen = 0;
@@ -255,6 +257,8 @@ spaces_status_t heap_reset(Heap* h) noexcept {
   h->folded_frees = 0;
   h->resets++;
   h->gen = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  vg_pool_destroy(h);  // every chunk is gone
+  vg_pool_create(h);
   return SPACES_OK;
 }
 

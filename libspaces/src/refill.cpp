@@ -29,8 +29,9 @@ SPACES_NO_SANITIZE_ADDRESS bool extend(SlabHeader* s) noexcept {
   if (n == 0) n = 1;
   if (n > static_cast<std::size_t>(s->capacity - s->carved)) n = s->capacity - s->carved;
   char* first = slab_blocks(s) + s->carved * bs;
-  for (std::size_t i = 0; i + 1 < n; ++i) reinterpret_cast<Block*>(first + i * bs)->next = reinterpret_cast<Block*>(first + (i + 1) * bs);
-  reinterpret_cast<Block*>(first + (n - 1) * bs)->next = nullptr;
+  for (std::size_t i = 0; i + 1 < n; ++i)
+    write_link(reinterpret_cast<Block*>(first + i * bs), reinterpret_cast<Block*>(first + (i + 1) * bs));
+  write_link(reinterpret_cast<Block*>(first + (n - 1) * bs), nullptr);
   s->free = reinterpret_cast<Block*>(first);
   s->carved = static_cast<std::uint16_t>(s->carved + n);
   return true;
@@ -64,9 +65,10 @@ bool mark_full(SlabHeader* s) noexcept {
 
 SPACES_NO_SANITIZE_ADDRESS void* pop(SlabHeader* s, std::size_t size) noexcept {
   Block* b = s->free;
-  s->free = b->next;
+  s->free = read_link(b);
   s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   poison_alloc(b, size, s->block_size);
+  vg_alloc(s->heap, b, size);
   return b;
 }
 
@@ -85,6 +87,7 @@ SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) no
   const std::uintptr_t tag = h->single ? thread_tag() : sh->tag;
   s->owner.store(tag | (junk_enabled() ? kOwnerSlow : 0), std::memory_order_relaxed);
   poison(slab_blocks(s), kSlabUsable);
+  vg_noaccess(slab_blocks(s), kSlabUsable);
   if (h->single) {
     sh->runs.push_front(s);
   } else {
@@ -271,6 +274,7 @@ void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
   }
   char* block = reinterpret_cast<char*>(run_base(s) + offset);
   poison_alloc(block, size, s->size);
+  vg_alloc(h, block, size);
   return block;
 }
 
@@ -278,6 +282,7 @@ void free_large(SlabHeader* s) noexcept {
   Heap* h = s->heap;
   const bool huge = s->kind == SlabKind::Huge;
   const std::size_t bytes = s->slabs * kSlabSize;
+  vg_free(h, reinterpret_cast<void*>(run_base(s) + s->block_size));
   {
     LockGuard guard(h->lock);
     (huge ? h->huge : h->large).remove(s);

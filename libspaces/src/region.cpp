@@ -65,7 +65,8 @@ void* dedicated_span(Shard* sh, std::size_t size, std::size_t align) noexcept {
     add_run(sh, s);
   }
   char* block = reinterpret_cast<char*>(run_base(s) + offset);
-  unpoison(block, s->size);  // like a region slab: open until reset (realloc copies up to its end)
+  unpoison(block, s->size);
+  vg_alloc(h, block, s->size);  // like a region slab: open until reset (realloc copies up to its end)
   sh->cursor.count++;
   sh->cursor.requested += size;
   sh->region_spans_bytes += size;
@@ -103,6 +104,7 @@ void* region_alloc_slow(Shard* sh, std::size_t size, std::size_t align) noexcept
   // Region blocks carry no per-block poisoning (the inline path could not
   // unpoison them): the slab is open until reset or destroy poisons it.
   unpoison(slab_blocks(s), kSlabUsable);
+  vg_alloc(h, slab_blocks(s), kSlabUsable);  // one chunk: blocks are not tracked one by one
   const std::uintptr_t p = (reinterpret_cast<std::uintptr_t>(slab_blocks(s)) + align - 1) & ~(align - 1);
   sh->cursor.cur = reinterpret_cast<char*>(p + size);
   sh->cursor.end = reinterpret_cast<char*>(run_base(s) + kSlabSize);

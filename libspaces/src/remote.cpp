@@ -44,10 +44,11 @@ void forward_notify(SlabHeader* s) noexcept { push_notify(s->shard.load(std::mem
 
 SPACES_NO_SANITIZE_ADDRESS void free_remote(SlabHeader* s, Block* b) noexcept {
   if (SPACES_UNLIKELY(option(SPACES_OPTION_JUNK) != 0)) std::memset(static_cast<void*>(b), 0x5A, s->block_size);
+  vg_free(s->heap, b);
   poison(b, s->block_size);
   Block* head = s->remote.load(std::memory_order_relaxed);
   do {
-    b->next = head;
+    write_link(b, head);
   } while (!s->remote.compare_exchange_weak(head, b, std::memory_order_seq_cst, std::memory_order_relaxed));
   if (s->owner.load(std::memory_order_seq_cst) & kOwnerFull) notify(s);
 }
@@ -58,11 +59,11 @@ SPACES_NO_SANITIZE_ADDRESS std::uint32_t collect_remote(SlabHeader* s) noexcept 
   if (list == nullptr) return 0;
   std::uint32_t n = 1;
   Block* tail = list;
-  while (tail->next != nullptr) {
-    tail = tail->next;
+  for (Block* next = read_link(tail); next != nullptr; next = read_link(tail)) {
+    tail = next;
     ++n;
   }
-  tail->next = s->free;
+  write_link(tail, s->free);
   s->free = list;
   s->used.store(s->used.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
   s->frees.store(s->frees.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

@@ -112,8 +112,8 @@ SPACES_NO_SANITIZE_ADDRESS bool slab_is_valid(const SlabHeader* s) noexcept {
       if (s->size_class >= kNumClasses || s->block_size != class_size(s->size_class)) return false;
       if (s->slabs != 1 || s->capacity != kSlabUsable / s->block_size || s->carved > s->capacity) return false;
       std::size_t free_blocks = 0;
-      for (const Block* b = s->free; b != nullptr; b = b->next) ++free_blocks;
-      for (const Block* b = s->local_free; b != nullptr; b = b->next) ++free_blocks;
+      for (const Block* b = s->free; b != nullptr; b = read_link(b)) ++free_blocks;
+      for (const Block* b = s->local_free; b != nullptr; b = read_link(b)) ++free_blocks;
       // Blocks on the remote list still count as used.
       return s->used.load(std::memory_order_relaxed) + free_blocks == s->carved;
     }

@@ -74,7 +74,7 @@ constexpr std::size_t kMaxBlocksPerSlab = kSlabUsable / kMinAlign;
 /// Marks the blocks on one free list in `bits`.
 SPACES_NO_SANITIZE_ADDRESS void mark_free(const SlabHeader* s, const Block* b, std::uint64_t* bits) noexcept {
   const auto first = reinterpret_cast<std::uintptr_t>(slab_blocks(s));
-  for (; b != nullptr; b = b->next) {
+  for (; b != nullptr; b = read_link(b)) {
     const std::size_t i = (reinterpret_cast<std::uintptr_t>(b) - first) / s->block_size;
     bits[i / 64] |= std::uint64_t{1} << (i % 64);
   }

@@ -82,7 +82,7 @@ class BasicArena {
       return ::new (allocate(sizeof(T), alignof(T))) T(std::forward<Args>(args)...);
     } else {
       Cleanup* c = new_cleanup<T>(1);
-      T* obj = ::new (c->object) T(std::forward<Args>(args)...);
+      T* obj = ::new (c->object()) T(std::forward<Args>(args)...);
       push_cleanup(c);
       return obj;
     }
@@ -101,7 +101,7 @@ class BasicArena {
       return {p, n};
     } else {
       Cleanup* c = new_cleanup<T>(n);
-      T* p = reinterpret_cast<T*>(c->object);
+      T* p = static_cast<T*>(c->object());
       std::uninitialized_value_construct_n(p, n);  // destroys the built ones if one throws
       push_cleanup(c);
       return {p, n};
@@ -124,7 +124,7 @@ class BasicArena {
         p = static_cast<T*>(allocate(n * sizeof(T), alignof(T)));
       } else {
         c = new_cleanup<T>(n);
-        p = reinterpret_cast<T*>(c->object);
+        p = static_cast<T*>(c->object());
       }
       std::size_t built = 0;
       try {
@@ -200,12 +200,15 @@ class BasicArena {
   const Heap& heap() const noexcept { return heap_; }
 
  private:
+  /// A cleanup record, followed (at kObjectOffset) by the object or array it destroys.
   struct Cleanup {
     void (*destroy)(void* object, std::size_t n);
     Cleanup* next;
     std::size_t n;
-    alignas(kDefaultAlignment) unsigned char object[];  // NOLINT: flexible array member
+    void* object() noexcept { return reinterpret_cast<unsigned char*>(this) + kObjectOffset; }
   };
+  static constexpr std::size_t kObjectOffset =
+      (sizeof(Cleanup) + kDefaultAlignment - 1) / kDefaultAlignment * kDefaultAlignment;
   struct Slot {
     const char* data;
     std::size_t size;
@@ -220,7 +223,7 @@ class BasicArena {
   template <class T>
   Cleanup* new_cleanup(std::size_t n) {
     static_assert(alignof(T) <= kDefaultAlignment, "over-aligned types with destructors are not supported");
-    auto* c = static_cast<Cleanup*>(allocate(sizeof(Cleanup) + n * sizeof(T), alignof(Cleanup)));
+    auto* c = static_cast<Cleanup*>(allocate(kObjectOffset + n * sizeof(T), kDefaultAlignment));
     c->destroy = [](void* object, std::size_t count) { std::destroy_n(static_cast<T*>(object), count); };
     c->n = n;
     c->next = nullptr;
@@ -234,13 +237,13 @@ class BasicArena {
     while (cleanups_ != nullptr) {
       Cleanup* c = cleanups_;
       cleanups_ = c->next;
-      c->destroy(c->object, c->n);
+      c->destroy(c->object(), c->n);
     }
   }
 
   static std::size_t hash(std::string_view s) noexcept {
     std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+    for (char ch : s) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
     return static_cast<std::size_t>(h ^ (h >> 29));
   }
   void grow_interned() {

@@ -224,9 +224,10 @@ SPACES_FAST_PATH void* alloc_small(Shard* sh, std::size_t size) noexcept {
   SlabHeader* s = sh->current[sc];
   Block* b = s->free;
   if (SPACES_LIKELY(b != nullptr)) {
-    s->free = b->next;
+    s->free = read_link(b);
     s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     poison_alloc(b, size, s->block_size);
+    vg_alloc(s->heap, b, size);
     return b;
   }
   return alloc_small_slow(sh, sc, size);
@@ -239,8 +240,9 @@ SPACES_FAST_PATH void free_block(void* p) noexcept {
   const std::uintptr_t tag = thread_tag();
   if (SPACES_LIKELY(s->owner.load(std::memory_order_relaxed) == tag)) {
     auto* b = static_cast<Block*>(p);
+    vg_free(s->heap, b);
     poison(b, s->block_size);
-    b->next = s->local_free;
+    write_link(b, s->local_free);
     s->local_free = b;
     s->frees.store(s->frees.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     const std::uint32_t used = s->used.load(std::memory_order_relaxed) - 1;

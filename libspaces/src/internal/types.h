@@ -25,6 +25,7 @@
 #include "../ds/size_class.hpp"
 #include "../ds/spinlock.hpp"
 #include "config.h"
+#include "poison.h"
 
 namespace spaces::detail {
 
@@ -51,11 +52,6 @@ static_assert(2 * kMaxSmallSize <= kSlabUsable, "the largest class fits twice in
 /// Small blocks are at least this aligned (every class is a multiple of 16).
 inline constexpr std::size_t kMinAlign = 16;
 
-// ---- Block -------------------------------------------------------------------
-
-struct Block {
-  Block* next;
-};
 
 // ---- SlabHeader ----------------------------------------------------------------
 
