@@ -267,6 +267,9 @@ spaces_status_t heap_reset(Heap* h) noexcept {
 Heap* default_heap() noexcept {
   Heap* h = g_default_heap.load(std::memory_order_acquire);
   if (SPACES_LIKELY(h != nullptr)) return h;
+  // Initialise before taking the lock: libc may call malloc from inside it,
+  // and that nested call must be able to create the heap itself.
+  threads_init();
   LockGuard guard(g_default_lock);
   h = g_default_heap.load(std::memory_order_relaxed);
   if (h != nullptr) return h;

@@ -50,6 +50,7 @@ void on_thread_exit(void*) noexcept {
     }
   }
   for (ThreadCtx::Entry& e : t.cache) e = ThreadCtx::Entry{0, nullptr};
+  t.default_shard = nullptr;
   t.registered = false;
 }
 
@@ -95,12 +96,18 @@ void threads_init() noexcept {
   int state = g_threads_state.load(std::memory_order_acquire);
   if (SPACES_LIKELY(state == 2)) return;
   if (state == 0 && g_threads_state.compare_exchange_strong(state, 1, std::memory_order_acq_rel)) {
+    // As the process's malloc, this runs on its first allocation; libc may
+    // allocate inside pthread_atfork. Such a nested call sees state 1 from
+    // this thread and goes on without waiting for itself.
+    tls_ctx.initializing = true;
     options_init();
     pthread_key_create(&g_exit_key, [](void* arg) { on_thread_exit(arg); });
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    tls_ctx.initializing = false;
     g_threads_state.store(2, std::memory_order_release);
     return;
   }
+  if (tls_ctx.initializing) return;
   while (g_threads_state.load(std::memory_order_acquire) != 2) sched_yield();
 }
 
@@ -147,12 +154,22 @@ Shard* shard_lookup_slow(Heap* h) noexcept {
       t.shards = found;
     }
   }
-  if (!tls_ctx.registered) {
+  // Arm the exit hook once (not while threads_init is still creating the key:
+  // only the initialising thread can get here then, and it is the main thread).
+  if (!tls_ctx.registered && g_threads_state.load(std::memory_order_acquire) == 2) {
     tls_ctx.registered = true;
     pthread_setspecific(g_exit_key, &tls_ctx);
   }
   tls_ctx.cache[h->id % kShardCacheSize] = ThreadCtx::Entry{h->id, found};
   return found;
+}
+
+Shard* default_shard_slow() noexcept {
+  Heap* h = default_heap();
+  if (h == nullptr) return nullptr;
+  Shard* sh = shard_of(h);
+  tls_ctx.default_shard = sh;
+  return sh;
 }
 
 void threads_forget_heap(Heap* h) noexcept {

@@ -196,7 +196,8 @@ SPACES_NOINLINE void slab_now_empty(SlabHeader* s) noexcept;
 
 // ---- thread.cpp: thread state and shard lookup -----------------------------------
 
-extern thread_local ThreadCtx tls_ctx SPACES_TLS_INITIAL_EXEC;
+// constinit: no dynamic initialiser, so no TLS wrapper call on each access.
+extern constinit thread_local ThreadCtx tls_ctx SPACES_TLS_INITIAL_EXEC;
 
 /// The calling thread's tag: its thread pointer (one instruction on x86-64).
 SPACES_ALWAYS_INLINE std::uintptr_t thread_tag() noexcept {
@@ -210,6 +211,13 @@ SPACES_ALWAYS_INLINE Shard* shard_of(Heap* h) noexcept {
   ThreadCtx::Entry& e = tls_ctx.cache[h->id % kShardCacheSize];
   if (SPACES_LIKELY(e.heap_id == h->id)) return e.shard;
   return shard_lookup_slow(h);
+}
+SPACES_NOINLINE Shard* default_shard_slow() noexcept;
+/// The calling thread's shard of the default heap (malloc's fast path).
+SPACES_ALWAYS_INLINE Shard* default_shard() noexcept {
+  Shard* sh = tls_ctx.default_shard;
+  if (SPACES_LIKELY(sh != nullptr)) return sh;
+  return default_shard_slow();
 }
 /// Unlinks every shard of h from its thread's list (heap destroy).
 void threads_forget_heap(Heap* h) noexcept;

@@ -248,10 +248,11 @@ struct ThreadCtx {
     Shard* shard;
   };
   Entry cache[kShardCacheSize];
-  Shard* shards;  ///< shards this thread owns (registry lock)
+  Shard* shards;         ///< shards this thread owns (registry lock)
+  Shard* default_shard;  ///< this thread's shard of the default heap (malloc's fast path)
   spaces_failure_t last_failure;
-  bool registered;  ///< the thread-exit hook is armed
-  bool exiting;
+  bool registered;    ///< the thread-exit hook is armed
+  bool initializing;  ///< this thread runs threads_init (re-entry from libc)
 };
 
 }  // namespace spaces::detail
