@@ -1,0 +1,219 @@
+// The malloc/new override linked into this program (spaces::override): every
+// function of the malloc family and every operator new/delete form, on the
+// default heap, with glibc's answers for the corner cases.
+#include <spaces/spaces.h>
+
+#include <gtest/gtest.h>
+#include <malloc.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+bool from_default_heap(const void* p) { return spaces_heap_of(p) == spaces_default_heap(); }
+bool aligned(const void* p, std::size_t a) { return reinterpret_cast<std::uintptr_t>(p) % a == 0; }
+
+/// Sets the default heap's cap for one scope: `headroom` bytes above its footprint.
+class CapScope {
+ public:
+  explicit CapScope(std::size_t headroom) {
+    spaces_stats_t s{};
+    spaces_heap_stats(spaces_default_heap(), &s);
+    spaces_option_set(SPACES_OPTION_DEFAULT_CAP, static_cast<long long>(s.footprint + headroom));
+  }
+  ~CapScope() { spaces_option_set(SPACES_OPTION_DEFAULT_CAP, 0); }
+};
+
+// malloc, libc's own allocations and operator new all come from the default heap.
+TEST(OverrideTest, EverythingComesFromTheDefaultHeap) {
+  void* m = std::malloc(10);
+  char* d = strdup("spaces");
+  auto* n = new int(5);
+  auto* a = new int[100];
+  auto s = std::make_unique<std::string>(1000, 'x');
+  EXPECT_TRUE(from_default_heap(m));
+  EXPECT_TRUE(from_default_heap(d));
+  EXPECT_TRUE(from_default_heap(n));
+  EXPECT_TRUE(from_default_heap(a));
+  EXPECT_TRUE(from_default_heap(s->data()));
+  std::free(m);
+  std::free(d);
+  delete n;
+  delete[] a;
+}
+
+// Aligned operator new honours the alignment; nothrow and sized forms work.
+TEST(OverrideTest, AlignedNothrowAndSizedForms) {
+  struct alignas(256) Wide {
+    char bytes[300];
+  };
+  auto* w = new Wide;
+  EXPECT_TRUE(aligned(w, 256));
+  delete w;
+  auto* ws = new Wide[3];
+  EXPECT_TRUE(aligned(ws, 256));
+  delete[] ws;
+  void* p = ::operator new(100, std::align_val_t{4096}, std::nothrow);
+  EXPECT_TRUE(aligned(p, 4096));
+  ::operator delete(p, std::align_val_t{4096}, std::nothrow);
+  void* q = ::operator new(50, std::nothrow);
+  ASSERT_NE(q, nullptr);
+  ::operator delete(q, 50);
+  void* r = ::operator new[](70, std::nothrow);
+  ::operator delete[](r, 70);
+  void* t = ::operator new(100, std::align_val_t{64});
+  ::operator delete(t, 100, std::align_val_t{64});
+}
+
+// Past SPACES_DEFAULT_CAP malloc returns NULL with ENOMEM instead of exhausting the machine.
+TEST(OverrideTest, MallocAtTheDefaultCapFailsWithEnomem) {
+  CapScope cap(std::size_t{32} << 20);
+  errno = 0;
+  EXPECT_EQ(std::malloc(std::size_t{64} << 20), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  void* small = std::malloc(100);  // still fine
+  EXPECT_NE(small, nullptr);
+  std::free(small);
+}
+
+// operator new at the cap calls the new_handler, which may make room; without one it throws.
+TEST(OverrideTest, NewCallsTheNewHandlerThenThrows) {
+  static int calls = 0;
+  calls = 0;
+  {
+    CapScope cap(std::size_t{16} << 20);
+    std::set_new_handler([] {
+      ++calls;
+      spaces_option_set(SPACES_OPTION_DEFAULT_CAP, 0);  // lift the cap
+    });
+    char* big = new char[std::size_t{64} << 20];
+    EXPECT_EQ(calls, 1);
+    delete[] big;
+    std::set_new_handler(nullptr);
+  }
+  {
+    CapScope cap(std::size_t{16} << 20);
+    EXPECT_THROW((void)new char[std::size_t{64} << 20], std::bad_alloc);
+    EXPECT_EQ(::operator new(std::size_t{64} << 20, std::nothrow), nullptr);
+    EXPECT_EQ(::operator new(std::size_t{64} << 20, std::align_val_t{64}, std::nothrow), nullptr);
+  }
+}
+
+// posix_memalign reports errors through its result and leaves errno alone.
+TEST(OverrideTest, PosixMemalignFollowsPosix) {
+  void* p = nullptr;
+  errno = 1234;
+  EXPECT_EQ(posix_memalign(&p, 3, 10), EINVAL);
+  EXPECT_EQ(posix_memalign(&p, 4, 10), EINVAL);  // not a multiple of sizeof(void*)
+  EXPECT_EQ(posix_memalign(&p, 0, 10), EINVAL);
+  EXPECT_EQ(posix_memalign(&p, 64, SIZE_MAX), ENOMEM);
+  EXPECT_EQ(errno, 1234);
+  ASSERT_EQ(posix_memalign(&p, 1 << 16, 1000), 0);
+  EXPECT_TRUE(aligned(p, 1 << 16));
+  EXPECT_TRUE(from_default_heap(p));
+  std::free(p);
+}
+
+// aligned_alloc refuses non-powers of two; memalign rounds them up; valloc and pvalloc use pages.
+TEST(OverrideTest, AlignedAllocMemalignVallocPvalloc) {
+  errno = 0;
+  EXPECT_EQ(aligned_alloc(24, 48), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  void* a = aligned_alloc(128, 1000);
+  EXPECT_TRUE(aligned(a, 128));
+  void* m = memalign(24, 10);  // glibc rounds 24 up to 32
+  EXPECT_TRUE(aligned(m, 32));
+  void* v = valloc(10);
+  EXPECT_TRUE(aligned(v, 4096));
+  void* pv = pvalloc(1);
+  EXPECT_TRUE(aligned(pv, 4096));
+  EXPECT_GE(malloc_usable_size(pv), 4096u);
+  void* pz = pvalloc(0);
+  EXPECT_NE(pz, nullptr);
+  for (void* p : {a, m, v, pv, pz}) std::free(p);
+}
+
+// realloc keeps contents, frees on size 0 (glibc), allocates on NULL; reallocarray checks overflow.
+TEST(OverrideTest, ReallocFamily) {
+  auto* p = static_cast<char*>(std::realloc(nullptr, 10));
+  ASSERT_NE(p, nullptr);
+  std::memcpy(p, "123456789", 10);
+  p = static_cast<char*>(std::realloc(p, 100000));
+  EXPECT_STREQ(p, "123456789");
+  p = static_cast<char*>(std::realloc(p, 5));
+  EXPECT_EQ(std::memcmp(p, "12345", 5), 0);
+  EXPECT_EQ(std::realloc(p, 0), nullptr);
+  errno = 0;
+  const volatile std::size_t half = SIZE_MAX / 2;  // volatile: no compile-time size warning
+  EXPECT_EQ(reallocarray(nullptr, half, 3), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  void* r = reallocarray(nullptr, 10, 10);
+  EXPECT_GE(malloc_usable_size(r), 100u);
+  std::free(r);
+}
+
+// calloc zeroes and refuses overflow; malloc_usable_size and free(NULL) behave.
+TEST(OverrideTest, CallocUsableSizeAndFreeNull) {
+  auto* z = static_cast<unsigned char*>(std::calloc(1000, 7));
+  for (int i = 0; i < 7000; ++i) ASSERT_EQ(z[i], 0);
+  std::free(z);
+  errno = 0;
+  const volatile std::size_t all = SIZE_MAX;  // volatile: no compile-time size warning
+  EXPECT_EQ(std::calloc(all, 2), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(malloc_usable_size(nullptr), 0u);
+  void* p = std::malloc(100);
+  EXPECT_EQ(malloc_usable_size(p), 112u);
+  std::free(p);
+  std::free(nullptr);
+}
+
+// Blocks cross threads through malloc/free; threads exit with blocks still live.
+TEST(OverrideTest, CrossThreadFreesAndThreadExit) {
+  std::vector<void*> handoff;
+  for (int round = 0; round < 10; ++round) {
+    std::thread([&] {
+      for (int i = 0; i < 10000; ++i) handoff.push_back(std::malloc(16 + static_cast<std::size_t>(i % 500)));
+    }).join();
+    std::thread([&] {
+      for (void* p : handoff) std::free(p);
+      handoff.clear();
+    }).join();
+  }
+  spaces_stats_t s{};
+  spaces_heap_stats(spaces_default_heap(), &s);
+  EXPECT_EQ(s.alloc_count, s.free_count + s.live_blocks);
+}
+
+// A forked child allocates at once, while another thread of the parent is allocating.
+TEST(OverrideTest, ForkChildCanAllocate) {
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {
+    while (!stop) delete new std::string(100, 'b');
+  });
+  for (int i = 0; i < 10; ++i) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      std::vector<std::string> v(1000, std::string(50, 'c'));
+      _exit(v.back().size() == 50 ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  stop = true;
+  busy.join();
+}
+
+}  // namespace
