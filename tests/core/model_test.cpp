@@ -1,5 +1,5 @@
 // The randomized model test: a million mixed operations on several heaps
-// checked against a simple model.
+// checked against a simple model, single-threaded and with 2-8 threads.
 //   Workload: alloc, calloc, aligned alloc (8 B to 1 MiB), realloc, free, sizes
 //   1 B to 4 MiB; heaps: general multi-threaded, general single-threaded with a
 //   cap, region; occasional reset and destroy-and-recreate. Fixed seeds.
@@ -12,10 +12,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test_util.hpp"
@@ -58,16 +61,64 @@ void for_pattern_positions(std::size_t size, F&& f) {
   if (size > 0) f(size / 2);
 }
 
+/// Every live block of every model in the process, to check that no two
+/// overlap, across threads too.
+class Registry {
+ public:
+  /// False if [a, a + n) overlaps a block already registered.
+  bool add(std::uintptr_t a, std::size_t n) {
+    std::lock_guard<std::mutex> g(m_);
+    auto next = blocks_.lower_bound(a);
+    if (next != blocks_.end() && next->first < a + n) return report(a, n, *next);
+    if (next != blocks_.begin() && std::prev(next)->second > a) return report(a, n, *std::prev(next));
+    blocks_[a] = a + n;
+    return true;
+  }
+  void remove(std::uintptr_t a) {
+    std::lock_guard<std::mutex> g(m_);
+    blocks_.erase(a);
+  }
+
+ private:
+  static bool report(std::uintptr_t a, std::size_t n, std::pair<const std::uintptr_t, std::uintptr_t> other) {
+    ADD_FAILURE() << "[" << reinterpret_cast<void*>(a) << ", +" << n << ") overlaps ["
+                  << reinterpret_cast<void*>(other.first) << ", +" << other.second - other.first << ") of heap '"
+                  << spaces_heap_name(spaces_heap_of(reinterpret_cast<void*>(other.first))) << "'";
+    return false;
+  }
+  std::mutex m_;
+  std::map<std::uintptr_t, std::uintptr_t> blocks_;
+};
+
+/// Blocks of one multi-threaded heap traded between threads: allocated by
+/// one model, verified and freed by another.
+struct SharedHeap {
+  struct Traded {
+    void* p;
+    std::size_t size;
+    std::uint32_t seed;
+  };
+  spaces_heap_t* heap = nullptr;
+  std::mutex m;
+  std::vector<Traded> blocks;
+  std::atomic<std::size_t> allocs{0};
+  std::atomic<std::size_t> frees{0};
+};
+
 class Model {
  public:
-  explicit Model(std::uint64_t seed) : rng_(seed) {
+  explicit Model(std::uint64_t seed, Registry* registry = nullptr, SharedHeap* shared = nullptr)
+      : rng_(seed), registry_(registry != nullptr ? registry : &own_registry_), shared_(shared) {
     heaps_.push_back(ModelHeap{"general", SPACES_UNCAPPED, SPACES_GENERAL, 0});
     heaps_.push_back(ModelHeap{"capped", 24u << 20, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED});
     heaps_.push_back(ModelHeap{"region", SPACES_UNCAPPED, SPACES_REGION, SPACES_HEAP_SINGLE_THREADED});
     for (ModelHeap& h : heaps_) h.create();
   }
   ~Model() {
-    for (ModelHeap& h : heaps_) spaces_heap_destroy(h.heap);
+    for (ModelHeap& h : heaps_) {
+      for (auto& [a, b] : h.live) registry_->remove(a);
+      spaces_heap_destroy(h.heap);
+    }
   }
 
   void run(std::size_t ops) {
@@ -109,15 +160,7 @@ class Model {
     const auto a = reinterpret_cast<std::uintptr_t>(p);
     ASSERT_EQ(a % align, 0u) << "alignment " << align;
     const std::size_t extent = size == 0 ? 1 : size;
-    auto next = all_.lower_bound(a);
-    if (next != all_.end()) {
-      ASSERT_GE(next->first, a + extent) << "overlaps a live block";
-    }
-    if (next != all_.begin()) {
-      auto prev = std::prev(next);
-      ASSERT_LE(prev->second, a) << "overlaps a live block";
-    }
-    all_[a] = a + extent;
+    ASSERT_TRUE(registry_->add(a, extent)) << "block " << p << " overlaps a live block";
     LiveBlock b{size, 0, static_cast<std::uint32_t>(rng_())};
     if (h.region()) {
       EXPECT_EQ(spaces_usable_size(p), 0u);
@@ -133,7 +176,7 @@ class Model {
   }
 
   void remove(ModelHeap& h, std::uintptr_t a) {
-    all_.erase(a);
+    registry_->remove(a);
     h.live.erase(a);
     if (!h.region()) h.frees++;
   }
@@ -154,6 +197,7 @@ class Model {
   }
 
   void step() {
+    if (shared_ != nullptr && unit_(rng_) < 0.1) return trade();
     ModelHeap& h = heaps_[std::uniform_int_distribution<std::size_t>(0, heaps_.size() - 1)(rng_)];
     const double r = unit_(rng_);
     const bool crowded = h.live.size() > 1500;
@@ -164,11 +208,9 @@ class Model {
     } else if (!h.live.empty() && (r < 0.30 || crowded)) {
       const std::uintptr_t a = pick_live(h);
       verify(a, h.live[a]);
-      spaces_free(reinterpret_cast<void*>(a));
-      if (h.region()) {
-        return;  // a no-op: the block stays live until reset
-      }
-      remove(h, a);
+      // Out of the model first: once freed, another thread may get the memory.
+      if (!h.region()) remove(h, a);
+      spaces_free(reinterpret_cast<void*>(a));  // a no-op for region blocks: they stay live until reset
     } else if (!h.live.empty() && r < 0.42) {
       realloc_one(h);
     } else if (r < 0.50) {
@@ -204,10 +246,15 @@ class Model {
     const LiveBlock old = h.live[a];
     verify(a, old);
     const std::size_t size = random_size();
+    // Out of the registry first: once moved, another thread may get the memory.
+    if (!h.region()) registry_->remove(a);
     void* q = spaces_realloc(h.heap, reinterpret_cast<void*>(a), size);
     if (q == nullptr) {
       expect_failure_allowed(h);
       verify(a, old);  // a failed realloc leaves the block untouched
+      if (!h.region()) {
+        ASSERT_TRUE(registry_->add(a, old.size == 0 ? 1 : old.size));
+      }
       return;
     }
     // The common prefix must have been carried over (check the head bytes).
@@ -218,28 +265,25 @@ class Model {
       add(h, q, size, 16);  // the old block stays until reset
       return;
     }
+    h.live.erase(a);
     if (reinterpret_cast<std::uintptr_t>(q) == a) {
-      // In place: the block is the same one, resized.
-      all_.erase(a);
-      h.live.erase(a);
-      h.allocs--;
-      add(h, q, size, 16);
-      return;
+      h.allocs--;  // in place: the same block, resized
+    } else {
+      h.frees++;
     }
-    remove(h, a);
     add(h, q, size, 16);
   }
 
   void reset(ModelHeap& h) {
+    for (auto& [a, b] : h.live) registry_->remove(a);
     ASSERT_EQ(spaces_heap_reset(h.heap), SPACES_OK);
-    for (auto& [a, b] : h.live) all_.erase(a);
     h.live.clear();
     h.allocs = h.frees = h.region_bytes = 0;
   }
 
   void destroy_and_recreate(ModelHeap& h) {
+    for (auto& [a, b] : h.live) registry_->remove(a);
     ASSERT_EQ(spaces_heap_destroy(h.heap), SPACES_OK);
-    for (auto& [a, b] : h.live) all_.erase(a);
     h.live.clear();
     h.allocs = h.frees = h.region_bytes = 0;
     h.create();
@@ -299,10 +343,42 @@ class Model {
     }
   }
 
+  /// Allocates a block of the shared heap for another thread, or verifies and
+  /// frees one that another thread allocated.
+  void trade() {
+    if (unit_(rng_) < 0.5) {
+      const std::size_t size = std::uniform_int_distribution<std::size_t>(1, 2000)(rng_);
+      void* p = spaces_alloc(shared_->heap, size);
+      ASSERT_NE(p, nullptr);
+      ASSERT_TRUE(registry_->add(reinterpret_cast<std::uintptr_t>(p), size)) << "overlap in the shared heap";
+      const auto seed = static_cast<std::uint32_t>(rng_());
+      fill(p, size, seed);
+      shared_->allocs++;
+      std::lock_guard<std::mutex> g(shared_->m);
+      shared_->blocks.push_back({p, size, seed});
+      return;
+    }
+    SharedHeap::Traded t{};
+    {
+      std::lock_guard<std::mutex> g(shared_->m);
+      if (shared_->blocks.empty()) return;
+      const std::size_t i = std::uniform_int_distribution<std::size_t>(0, shared_->blocks.size() - 1)(rng_);
+      t = shared_->blocks[i];
+      shared_->blocks[i] = shared_->blocks.back();
+      shared_->blocks.pop_back();
+    }
+    verify(reinterpret_cast<std::uintptr_t>(t.p), LiveBlock{t.size, 0, t.seed});
+    registry_->remove(reinterpret_cast<std::uintptr_t>(t.p));
+    spaces_free(t.p);
+    shared_->frees++;
+  }
+
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
   std::vector<ModelHeap> heaps_;
-  std::map<std::uintptr_t, std::uintptr_t> all_;  // start -> end of every live block
+  Registry own_registry_;
+  Registry* registry_;
+  SharedHeap* shared_;
 };
 
 std::size_t ops_from_env(std::size_t fallback) {
@@ -319,5 +395,49 @@ TEST_P(ModelTest, MillionOperationsMatchTheModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, ModelTest, ::testing::Values(1u, 20261124u));
+
+class ThreadedModelTest : public ::testing::TestWithParam<int> {};
+
+// 2 to 8 threads each run the model on heaps of their own while trading blocks
+// of one shared multi-threaded heap (allocated by one thread, freed by another).
+// No block overlaps any other, across threads; the shared heap's walk and
+// counts match the blocks still traded at the end.
+TEST_P(ThreadedModelTest, ThreadsRunTheModelAndTradeBlocks) {
+  const int threads = GetParam();
+  const std::size_t ops = ops_from_env(400000) / static_cast<std::size_t>(threads);
+  Registry registry;
+  SharedHeap shared;
+  shared.heap = make_heap("shared");
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      Model m(1000u + static_cast<std::uint64_t>(t), &registry, &shared);
+      m.run(ops);
+    });
+  }
+  for (auto& th : pool) th.join();
+  const spaces_stats_t s = stats_of(shared.heap);
+  EXPECT_EQ(s.alloc_count, shared.allocs.load());
+  // Frees from other threads count once their slab's owner collects them.
+  EXPECT_LE(s.free_count, shared.frees.load());
+  EXPECT_EQ(s.free_count + s.live_blocks, s.alloc_count);
+  std::map<void*, std::size_t> walked;
+  spaces_heap_walk(
+      shared.heap,
+      [](void* block, size_t usable, void* arg) {
+        static_cast<std::map<void*, std::size_t>*>(arg)->emplace(block, usable);
+        return 0;
+      },
+      &walked);
+  ASSERT_EQ(walked.size(), shared.blocks.size());
+  for (const auto& b : shared.blocks) {
+    ASSERT_EQ(walked.count(b.p), 1u);
+    EXPECT_GE(walked[b.p], b.size);
+  }
+  for (const auto& b : shared.blocks) spaces_free(b.p);
+  EXPECT_EQ(spaces_heap_destroy(shared.heap), SPACES_OK);
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, ThreadedModelTest, ::testing::Values(2, 4, 8));
 
 }  // namespace
