@@ -13,12 +13,16 @@
 //   fresh       the untouched rest of the newest OS reservation, then a new
 //               reservation of SPACES_OPTION_RESERVE_SIZE
 // Warm memory is bounded by SPACES_OPTION_SLAB_CACHE and ages out after
-// SPACES_OPTION_DECOMMIT_DELAY; the oldest goes first. The warm list records
+// SPACES_OPTION_DECOMMIT_DELAY, oldest first, in address-sorted batches so
+// that neighbouring slabs go back in one system call. The bound is enforced
+// lazily, a few dozen runs per acquisition or release, so that a destroy
+// never pays for returning memory. The warm list records
 // its age per batch (one record per splice), never per run, because reading
 // a spliced run's header is exactly the cost destroy avoids. One lock guards
 // it all; it is taken only on slab acquisition and release, never on a fast
 // path.
 // ---------------------------------------------------------------------------
+#include <algorithm>
 #include <cstring>
 
 #include "internal/internal.h"
@@ -269,11 +273,9 @@ SlabHeader* take_fresh(std::size_t slabs, std::size_t align, std::size_t offset,
   return header_at(h);
 }
 
-/// Returns a warm run's pages to the OS as SPACES_OPTION_DECOMMIT says and
-/// bins it cold (or forgets it when unmapping).
-void decommit_run(SlabHeader* r) noexcept {
-  const std::uintptr_t base = base_of(r);
-  const std::size_t slabs = r->slabs;
+/// Returns the pages of the free range [base, base + slabs) to the OS as
+/// SPACES_OPTION_DECOMMIT says and bins it cold (or forgets it, unmapping).
+void decommit_range(std::uintptr_t base, std::size_t slabs) noexcept {
   const long long policy = option(SPACES_OPTION_DECOMMIT);
   if (policy == 0) {  // keep: the memory stays resident but leaves the warm budget
     bin_run(base, slabs, true);
@@ -293,34 +295,64 @@ void decommit_run(SlabHeader* r) noexcept {
   bin_run(base, slabs, true);
 }
 
-std::size_t warm_total() noexcept { return g_cache.warm_slabs + g_cache.warm_bins.slabs; }
-
-void pop_warm_back_and_decommit() noexcept {
-  SlabHeader* r = g_cache.warm.pop_back();
-  g_cache.batches.take_back();
-  g_cache.warm_slabs -= r->slabs;
-  decommit_run(r);
+/// Decommits a batch of warm runs (off every list): sorted by address, so
+/// that runs that touch make one range and one system call. Destroyed heaps
+/// give back slabs that were cut in order, so ranges are often long.
+void decommit_batch(SlabHeader** runs, std::size_t n) noexcept {
+  std::sort(runs, runs + n, [](const SlabHeader* a, const SlabHeader* b) { return a < b; });
+  for (std::size_t i = 0; i < n;) {
+    const std::uintptr_t base = base_of(runs[i]);
+    std::uintptr_t end = base + runs[i]->slabs * kSlabSize;
+    std::size_t j = i + 1;
+    for (; j < n && base_of(runs[j]) == end; ++j) end += runs[j]->slabs * kSlabSize;
+    decommit_range(base, (end - base) / kSlabSize);
+    i = j;
+  }
 }
 
-/// Decommits what exceeds the bound, then (when `expire`) what is older
-/// than the delay, oldest first. Lock held.
-void trim_locked(bool expire, bool all) noexcept {
+std::size_t warm_total() noexcept { return g_cache.warm_slabs + g_cache.warm_bins.slabs; }
+
+constexpr std::size_t kTrimBatch = 128;
+/// Runs decommitted per slab acquisition or release when over the bound or
+/// the delay: the excess goes back over later calls, so no single call (a
+/// destroy least of all) pays for all of it. spaces_collect has no limit.
+constexpr std::size_t kTrimPerCall = 32;
+
+/// Decommits what exceeds the bound, then (when `expire`) what is older than
+/// the delay, oldest first, at most `budget` runs. Lock held.
+void trim_locked(bool expire, bool all, std::size_t budget) noexcept {
   const std::size_t bound = static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE)) / kSlabSize;
   const std::uint64_t now = os::now_ms();
   const std::uint64_t delay = static_cast<std::uint64_t>(option(SPACES_OPTION_DECOMMIT_DELAY));
-  while (!g_cache.warm.empty()) {
-    const bool over = all || warm_total() > bound;
-    const bool old = expire && g_cache.batches.back().stamp + delay <= now;
-    if (!over && !old) break;
-    pop_warm_back_and_decommit();
+  SlabHeader* batch[kTrimBatch];
+  bool more = true;
+  while (more && budget > 0) {
+    std::size_t n = 0;
+    while (n < kTrimBatch && budget > 0 && !g_cache.warm.empty()) {
+      const bool over = all || warm_total() > bound;
+      const bool old = expire && g_cache.batches.back().stamp + delay <= now;
+      if (!over && !old) {
+        more = false;
+        break;
+      }
+      SlabHeader* r = g_cache.warm.pop_back();
+      g_cache.batches.take_back();
+      g_cache.warm_slabs -= r->slabs;
+      batch[n++] = r;
+      --budget;
+    }
+    if (n == 0) break;
+    decommit_batch(batch, n);
   }
-  // Warm bins: individually stamped; scan them all (they hold few runs).
-  for (std::size_t i = g_cache.warm_bins.next_nonempty(0); i < kBins; i = g_cache.warm_bins.next_nonempty(i + 1)) {
-    for (SlabHeader* r = g_cache.warm_bins.lists[i].front(); r != nullptr;) {
+  // Warm bins: individually stamped; few runs, so scan them all.
+  for (std::size_t i = g_cache.warm_bins.next_nonempty(0); i < kBins && budget > 0;
+       i = g_cache.warm_bins.next_nonempty(i + 1)) {
+    for (SlabHeader* r = g_cache.warm_bins.lists[i].front(); r != nullptr && budget > 0;) {
       SlabHeader* next = r->next;
       if (all || warm_total() > bound || (expire && r->stamp + delay <= now)) {
         g_cache.warm_bins.remove(r);
-        decommit_run(r);
+        decommit_range(base_of(r), r->slabs);
+        --budget;
       }
       r = next;
     }
@@ -328,8 +360,11 @@ void trim_locked(bool expire, bool all) noexcept {
   g_cache.next_housekeeping = now + (delay / 4 > 10 ? delay / 4 : 10);
 }
 
+/// Bounded trimming on every acquisition and release: at once when the warm
+/// memory exceeds the bound, every delay/4 for age.
 void housekeeping_locked() noexcept {
-  if (os::now_ms() >= g_cache.next_housekeeping) trim_locked(true, false);
+  const bool over = warm_total() * kSlabSize > static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE));
+  if (over || os::now_ms() >= g_cache.next_housekeeping) trim_locked(true, false, kTrimPerCall);
 }
 
 /// Zeroes a run's header for its new owner and marks it in use.
@@ -383,8 +418,7 @@ void cache_release(SlabHeader* run) noexcept {
   } else {
     bin_run(base, slabs, false);
   }
-  if (warm_total() * kSlabSize > static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE))) trim_locked(false, false);
-  else housekeeping_locked();
+  housekeeping_locked();
 }
 
 void cache_release_list(RunList& runs, std::size_t slabs) noexcept {
@@ -400,12 +434,13 @@ void cache_release_list(RunList& runs, std::size_t slabs) noexcept {
   g_cache.warm.splice_front(runs);
   g_cache.warm_slabs += slabs;
   g_cache.batches.push_front(count, os::now_ms());
-  if (warm_total() * kSlabSize > static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE))) trim_locked(false, false);
+  // No trimming here, even past the bound: destroy stays O(1); the excess
+  // goes back over the next acquisitions and releases (or spaces_collect).
 }
 
 void cache_collect(bool all) noexcept {
   LockGuard guard(g_cache.lock);
-  trim_locked(true, all);
+  trim_locked(true, all, SIZE_MAX);
 }
 
 std::size_t cache_warm_slabs() noexcept {

@@ -1,0 +1,91 @@
+// White-box tests of the structures under the C API: size classes, the
+// header-from-pointer mask, the granule map, and the slab cache's bound,
+// coalescing and warm reuse.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "internal/internal.h"
+#include "test_util.hpp"
+
+using namespace spaces::detail;
+using spaces_test::make_heap;
+using spaces_test::stats_of;
+
+namespace {
+
+class SizeClassTest : public ::testing::TestWithParam<int> {};
+
+// Every class fits at least two blocks per slab, is 16-aligned, and is the
+// smallest class for every size between its predecessor and itself.
+TEST_P(SizeClassTest, ClassIsTheSmallestThatHoldsTheSize) {
+  const auto c = static_cast<std::uint32_t>(GetParam());
+  const std::size_t size = class_size(c);
+  EXPECT_EQ(size % kMinAlign, 0u);
+  EXPECT_GE(kSlabUsable / size, 2u);
+  const std::size_t prev = c == 0 ? 0 : class_size(c - 1);
+  for (std::size_t n = prev + 1; n <= size; ++n) ASSERT_EQ(size_to_class(n), c) << n;
+}
+INSTANTIATE_TEST_SUITE_P(AllSizeClasses, SizeClassTest, ::testing::Range(0, static_cast<int>(kNumClasses)));
+
+// slab_of masks p - 1 and adds the color: a block at a slab boundary finds the slab below.
+TEST(SlabOfTest, MasksPMinusOneAndColors) {
+  const std::uintptr_t base = std::uintptr_t{0x7f0000000000} + 3 * kSlabSize;  // color 3
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(slab_of(reinterpret_cast<void*>(base + 512))), base + 3 * 128);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(slab_of(reinterpret_cast<void*>(base + kSlabSize))), base + 3 * 128);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(header_at(base + kSlabSize)), base + kSlabSize);  // color 0
+  EXPECT_EQ(run_base(header_at(base)), base);
+}
+
+// The granule map marks the runs handed out and nothing else.
+TEST(GranuleMapTest, MarksHandedOutRuns) {
+  spaces_heap_t* h = make_heap("mapped");
+  void* big = spaces_alloc(h, 3 * kSlabSize);  // 4 slabs
+  const std::uintptr_t base = run_base(slab_of(big));
+  EXPECT_EQ(map_get(base), Granule::Head);
+  EXPECT_EQ(map_get(base + kSlabSize), Granule::Interior);
+  EXPECT_EQ(map_get(base + 3 * kSlabSize), Granule::Interior);
+  int local = 0;
+  EXPECT_EQ(map_get(reinterpret_cast<std::uintptr_t>(&local)), Granule::None);
+  EXPECT_EQ(slab_checked(big), slab_of(big));
+  EXPECT_EQ(slab_checked(static_cast<char*>(big) + kSlabSize), nullptr);  // interior of a span
+  EXPECT_TRUE(slab_is_valid(slab_of(big)));
+  spaces_free(big);
+  EXPECT_EQ(map_get(base), Granule::FreeHead);  // binned, warm
+  spaces_heap_destroy(h);
+}
+
+// Destroy never trims: past the bound the excess goes back over later calls.
+TEST(SlabCacheTest, DestroyLeavesTrimmingToLaterCalls) {
+  spaces_collect();
+  ASSERT_EQ(spaces_option_set(SPACES_OPTION_SLAB_CACHE, 16 * static_cast<long long>(kSlabSize)), SPACES_OK);
+  spaces_heap_t* h = make_heap("big", SPACES_UNCAPPED, SPACES_REGION);
+  for (int i = 0; i < 200; ++i) ASSERT_NE(spaces_alloc(h, 40000), nullptr);  // one slab each
+  ASSERT_EQ(spaces_heap_destroy(h), SPACES_OK);
+  EXPECT_GE(cache_warm_slabs(), 150u);  // over the bound of 16
+  spaces_heap_t* g = make_heap("after", SPACES_UNCAPPED, SPACES_REGION);
+  for (int i = 0; i < 20 && cache_warm_slabs() > 16; ++i) ASSERT_NE(spaces_alloc(g, 40000), nullptr);
+  EXPECT_LE(cache_warm_slabs(), 16u);
+  spaces_heap_destroy(g);
+  spaces_collect();
+  EXPECT_EQ(cache_warm_slabs(), 0u);
+  spaces_option_set(SPACES_OPTION_SLAB_CACHE, 256LL << 20);
+}
+
+// Two neighbouring spans released one by one coalesce into one warm run that
+// can serve a span as large as both.
+TEST(SlabCacheTest, NeighbouringSpansCoalesce) {
+  spaces_collect();
+  spaces_heap_t* h = make_heap("spans", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED);
+  // Fresh memory is cut in order, so these spans are neighbours.
+  void* a = spaces_alloc(h, 3 * kSlabSize - 1024);  // 3 slabs
+  void* b = spaces_alloc(h, 3 * kSlabSize - 1024);
+  ASSERT_EQ(run_base(slab_of(b)), run_base(slab_of(a)) + 3 * kSlabSize);
+  spaces_free(a);
+  spaces_free(b);
+  void* c = spaces_alloc(h, 6 * kSlabSize - 1024);  // 6 slabs: only the merged run fits where a was
+  EXPECT_EQ(run_base(slab_of(c)), run_base(slab_of(a)));
+  spaces_heap_destroy(h);
+}
+
+}  // namespace
