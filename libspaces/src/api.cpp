@@ -225,12 +225,21 @@ spaces_cursor_t* spaces_region_cursor(spaces_heap_t* heap) noexcept {
   return sh == nullptr ? nullptr : &sh->cursor;
 }
 
-void* spaces_cursor_alloc_slow(spaces_cursor_t* cursor, size_t size, size_t alignment) noexcept {
-  if (cursor == nullptr || cursor->owner == nullptr) {
+spaces_window_t spaces_cursor_refill(void* owner, char* cur, char* end, uint64_t tally, size_t size,
+                                     size_t alignment) noexcept {
+  if (owner == nullptr) {
+    record_failure(SPACES_E_INVALID, nullptr, size);
+    return spaces_window_t{nullptr, nullptr};
+  }
+  return region_refill(static_cast<Shard*>(owner), cur, end, tally, size, alignment);
+}
+
+void* spaces_cursor_span(void* owner, size_t size, size_t alignment) noexcept {
+  if (owner == nullptr) {
     record_failure(SPACES_E_INVALID, nullptr, size);
     return nullptr;
   }
-  return region_alloc_slow(static_cast<Shard*>(cursor->owner), size, alignment);
+  return region_span(static_cast<Shard*>(owner), size, alignment);
 }
 
 // ---- Statistics and walk -------------------------------------------------------------

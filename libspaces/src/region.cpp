@@ -15,7 +15,14 @@ namespace spaces::detail {
 namespace {
 
 /// Requests above this get their own span instead of the cursor's slab.
-constexpr std::size_t kRegionSpanThreshold = kSlabUsable / 2;
+constexpr std::size_t kRegionSpanThreshold = SPACES_REGION_SPAN_THRESHOLD;
+static_assert(kRegionSpanThreshold == kSlabUsable / 2, "half a slab's usable bytes");
+
+/// Adds to the shard's region totals (owner thread; stats read them).
+void count(Shard* sh, std::uint64_t blocks, std::uint64_t bytes) noexcept {
+  sh->region_blocks.store(sh->region_blocks.load(std::memory_order_relaxed) + blocks, std::memory_order_relaxed);
+  sh->region_bytes.store(sh->region_bytes.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
+}
 
 void add_run(Shard* sh, SlabHeader* s) noexcept {
   Heap* h = sh->heap;
@@ -65,38 +72,54 @@ void* dedicated_span(Shard* sh, std::size_t size, std::size_t align) noexcept {
     add_run(sh, s);
   }
   char* block = reinterpret_cast<char*>(run_base(s) + offset);
-  unpoison(block, s->size);
-  vg_alloc(h, block, s->size);  // like a region slab: open until reset (realloc copies up to its end)
-  sh->cursor.count++;
-  sh->cursor.requested += size;
-  sh->region_spans_bytes += size;
+  unpoison(block, s->size);  // like a region slab: open until reset (realloc copies up to its end)
+  vg_alloc(h, block, s->size);
   return block;
 }
 
 }  // namespace
 
-void* region_alloc_slow(Shard* sh, std::size_t size, std::size_t align) noexcept {
-  if (align == 0 || (align & (align - 1)) != 0 || align > SPACES_MAX_ALIGNMENT) {
+namespace {
+
+bool bad_alignment(std::size_t align) noexcept {
+  return align == 0 || (align & (align - 1)) != 0 || align > SPACES_MAX_ALIGNMENT;
+}
+
+}  // namespace
+
+void* region_span(Shard* sh, std::size_t size, std::size_t align) noexcept {
+  if (bad_alignment(align)) {
     record_failure(SPACES_E_INVALID, nullptr, size);
     return nullptr;
   }
+  if (size == 0) size = 1;  // counted as one byte, as everywhere else
+  void* block = dedicated_span(sh, size, align);
+  if (block != nullptr) count(sh, 1, size);
+  return block;
+}
+
+spaces_window_t region_refill(Shard* sh, char* cur, char* end, std::uint64_t tally, std::size_t size,
+                              std::size_t align) noexcept {
+  // The window's tally goes into the totals (the caller starts a new one).
+  count(sh, tally_blocks(tally), tally_bytes(tally));
+  if (bad_alignment(align)) {
+    record_failure(SPACES_E_INVALID, nullptr, size);
+    return spaces_window_t{nullptr, nullptr};
+  }
   if (size == 0) size = 1;  // a unique address, as malloc(0) gives
-  if (size > kRegionSpanThreshold || size + align - 1 > kRegionSpanThreshold) return dedicated_span(sh, size, align);
-  // The request fits a fresh slab (the cursor's one, if it had room, was
-  // taken by the inline path unless size was 0).
-  if (sh->cursor.end != nullptr) {
-    const std::uintptr_t p = (reinterpret_cast<std::uintptr_t>(sh->cursor.cur) + align - 1) & ~(align - 1);
-    const auto e = reinterpret_cast<std::uintptr_t>(sh->cursor.end);
+  SPACES_ASSERT(size + align - 1 <= kRegionSpanThreshold);  // larger ones go to region_span
+  // A 0-byte request skips the inline path even when the window has room.
+  if (end != nullptr) {
+    const std::uintptr_t p = (reinterpret_cast<std::uintptr_t>(cur) + align - 1) & ~(align - 1);
+    const auto e = reinterpret_cast<std::uintptr_t>(end);
     if (p < e && size <= e - p) {
-      sh->cursor.cur = reinterpret_cast<char*>(p + size);
-      sh->cursor.count++;
-      sh->cursor.requested += size;
-      return reinterpret_cast<void*>(p);
+      count(sh, 1, size);
+      return spaces_window_t{reinterpret_cast<char*>(p + size), end};
     }
   }
   Heap* h = sh->heap;
   SlabHeader* s = acquire_run(h, 1, kSlabSize, 0, size);
-  if (s == nullptr) return nullptr;
+  if (s == nullptr) return spaces_window_t{nullptr, nullptr};
   s->magic = kSlabMagic;
   s->kind = SlabKind::Region;
   s->shard.store(sh, std::memory_order_relaxed);
@@ -106,11 +129,8 @@ void* region_alloc_slow(Shard* sh, std::size_t size, std::size_t align) noexcept
   unpoison(slab_blocks(s), kSlabUsable);
   vg_alloc(h, slab_blocks(s), kSlabUsable);  // one chunk: blocks are not tracked one by one
   const std::uintptr_t p = (reinterpret_cast<std::uintptr_t>(slab_blocks(s)) + align - 1) & ~(align - 1);
-  sh->cursor.cur = reinterpret_cast<char*>(p + size);
-  sh->cursor.end = reinterpret_cast<char*>(run_base(s) + kSlabSize);
-  sh->cursor.count++;
-  sh->cursor.requested += size;
-  return reinterpret_cast<void*>(p);
+  count(sh, 1, size);
+  return spaces_window_t{reinterpret_cast<char*>(p + size), reinterpret_cast<char*>(run_base(s) + kSlabSize)};
 }
 
 }  // namespace spaces::detail

@@ -16,7 +16,9 @@ namespace spaces::detail {
 
 void shard_init(Shard* sh, Heap* h) noexcept {
   for (SlabHeader*& c : sh->current) c = &g_empty_slab;
-  sh->cursor = spaces_cursor_t{nullptr, nullptr, 0, 0, sh};
+  sh->cursor = spaces_cursor_t{nullptr, nullptr, 0, sh};
+  sh->region_blocks.store(0, std::memory_order_relaxed);
+  sh->region_bytes.store(0, std::memory_order_relaxed);
   sh->tag = 0;
   sh->heap = h;
   sh->notify.store(nullptr, std::memory_order_relaxed);
@@ -24,7 +26,6 @@ void shard_init(Shard* sh, Heap* h) noexcept {
   sh->runs.clear();
   sh->run_slabs = 0;
   sh->folded_frees = 0;
-  sh->region_spans_bytes = 0;
 }
 
 void shard_clear(Shard* sh, bool retain) noexcept {
@@ -46,12 +47,12 @@ void shard_clear(Shard* sh, bool retain) noexcept {
   sh->notify.store(nullptr, std::memory_order_relaxed);
   sh->cursor.cur = nullptr;
   sh->cursor.end = nullptr;
-  sh->cursor.count = 0;
-  sh->cursor.requested = 0;
+  sh->cursor.tally = 0;
+  sh->region_blocks.store(0, std::memory_order_relaxed);
+  sh->region_bytes.store(0, std::memory_order_relaxed);
   sh->runs.clear();
   sh->run_slabs = 0;
   sh->folded_frees = 0;
-  sh->region_spans_bytes = 0;
 }
 
 void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept {

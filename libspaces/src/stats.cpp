@@ -30,8 +30,9 @@ spaces_status_t heap_stats(Heap* h, spaces_stats_t* out) noexcept {
     LockGuard guard(h->lock);
     for_each_shard(h, [&](Shard* sh) {
       frees += sh->folded_frees;
-      st.live_blocks += sh->cursor.count;
-      st.live_bytes += sh->cursor.requested;
+      const std::uint64_t tally = sh->cursor.tally;
+      st.live_blocks += sh->region_blocks.load(std::memory_order_relaxed) + tally_blocks(tally);
+      st.live_bytes += sh->region_bytes.load(std::memory_order_relaxed) + tally_bytes(tally);
       for (SlabHeader* r = sh->runs.front(); r != nullptr; r = r->next) {
         if (r->kind != SlabKind::Small) continue;
         const std::size_t used = r->used.load(std::memory_order_relaxed);

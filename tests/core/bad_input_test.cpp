@@ -144,7 +144,8 @@ TEST_F(BadInputTest, NullOutParametersAreRefused) {
   EXPECT_EQ(spaces_heap_print_stats(heap, nullptr), SPACES_E_INVALID);
   EXPECT_EQ(spaces_heap_walk(heap, nullptr, nullptr), SPACES_E_INVALID);
   EXPECT_EQ(spaces_last_failure(nullptr), SPACES_E_INVALID);
-  EXPECT_EQ(spaces_cursor_alloc_slow(nullptr, 10, 8), nullptr);
+  EXPECT_EQ(spaces_cursor_refill(nullptr, nullptr, nullptr, 0, 10, 8).cur, nullptr);
+  EXPECT_EQ(spaces_cursor_span(nullptr, 100000, 8), nullptr);
 }
 
 // Pointers spaces never handed out are recognised as foreign.

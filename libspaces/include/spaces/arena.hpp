@@ -32,6 +32,71 @@ enum class Destructors {
   Forbid  ///< make them a compile error
 };
 
+namespace detail {
+
+/// The slow paths of bump(): values in, values out, so that the cursor's
+/// address never escapes (a local copy stays in registers). They throw at
+/// the cap or when the OS refuses.
+[[gnu::noinline]] inline spaces_window_t refill(void* owner, char* cur, char* end, std::uint64_t tally, std::size_t n,
+                                                std::size_t align) {
+  const spaces_window_t w = spaces_cursor_refill(owner, cur, end, tally, n, align);
+  if (w.cur == nullptr) throw_alloc_failure(n);
+  return w;
+}
+[[gnu::noinline]] inline void* span(void* owner, std::size_t n, std::size_t align) {
+  void* p = spaces_cursor_span(owner, n, align);
+  if (p == nullptr) throw_alloc_failure(n);
+  return p;
+}
+
+/// spaces_cursor_alloc with failure as an exception: the fast path returns
+/// the block with no null test (spaces.h explains the single compare).
+inline void* bump(spaces_cursor_t& c, std::size_t n, std::size_t align) {
+  const std::uintptr_t p = (reinterpret_cast<std::uintptr_t>(c.cur) + (align - 1)) & ~(align - 1);
+  const auto e = reinterpret_cast<std::uintptr_t>(c.end);
+  if (align <= SPACES_SLAB_SIZE && n - 1 < e - p) [[likely]] {
+    c.cur = reinterpret_cast<char*>(p + n);
+    c.tally += n + (std::uint64_t{1} << SPACES_TALLY_SHIFT);
+    return reinterpret_cast<void*>(p);
+  }
+  if (n > SPACES_REGION_SPAN_THRESHOLD || align > SPACES_REGION_SPAN_THRESHOLD - n) return span(c.owner, n, align);
+  const std::uint64_t tally = c.tally;
+  c.tally = 0;  // refill folds it into the heap's totals, even when it throws
+  const spaces_window_t w = refill(c.owner, c.cur, c.end, tally, n, align);
+  c.cur = w.cur;
+  c.end = w.end;
+  return w.cur - (n != 0 ? n : 1);
+}
+
+}  // namespace detail
+
+/// A region cursor copied into a local object for a hot loop. The compiler
+/// keeps the copy in registers (nothing takes its address: the slow path,
+/// spaces_cursor_refill, takes and returns values), so an allocation costs
+/// what a hand-written bump pointer costs. The copy is written back when
+/// the LocalCursor is destroyed; until then nothing else may allocate from,
+/// reset or inspect its heap on this thread. Only trivially destructible
+/// types: cleanups belong to the arena.
+class LocalCursor {
+ public:
+  explicit LocalCursor(spaces_cursor_t* home) noexcept : home_(home), local_(*home) {}
+  LocalCursor(const LocalCursor&) = delete;
+  LocalCursor& operator=(const LocalCursor&) = delete;
+  ~LocalCursor() { *home_ = local_; }
+
+  void* allocate(std::size_t n, std::size_t align = kDefaultAlignment) { return detail::bump(local_, n, align); }
+
+  template <class T, class... Args>
+  T* make(Args&&... args) {
+    static_assert(std::is_trivially_destructible_v<T>, "a LocalCursor never runs destructors");
+    return ::new (allocate(sizeof(T), alignof(T))) T(std::forward<Args>(args)...);
+  }
+
+ private:
+  spaces_cursor_t* home_;
+  spaces_cursor_t local_;
+};
+
 template <Destructors D>
 class BasicArena {
  public:
@@ -60,12 +125,7 @@ class BasicArena {
 
   /// Raw memory: `n` bytes aligned to `align` (a power of two). Throws
   /// cap_exceeded at the cap, std::bad_alloc when the OS refuses.
-  void* allocate(std::size_t n, std::size_t align = kDefaultAlignment) {
-    void* p = spaces_cursor_alloc(cursor_, n, align);
-    if (p == nullptr) [[unlikely]]
-      detail::throw_alloc_failure(n);
-    return p;
-  }
+  void* allocate(std::size_t n, std::size_t align = kDefaultAlignment) { return detail::bump(*cursor_, n, align); }
 
   /// Like allocate, but returns nullptr instead of throwing.
   void* try_allocate(std::size_t n, std::size_t align = kDefaultAlignment) noexcept {
@@ -183,6 +243,9 @@ class BasicArena {
         return {slot.data, slot.size};
     }
   }
+
+  /// A copy of the arena's cursor for a hot loop (see LocalCursor).
+  LocalCursor local_cursor() noexcept { return LocalCursor(cursor_); }
 
   /// Number of distinct interned strings.
   std::size_t interned_count() const noexcept { return interned_.size; }

@@ -227,41 +227,80 @@ SPACES_API spaces_status_t spaces_last_failure(spaces_failure_t* out) SPACES_NOE
 /* ---- Region fast path -------------------------------------------------- */
 
 /** The bump cursor of a region heap, for the inline fast path below. The
- *  fields are the allocator's; read none of them. */
+ *  fields are the allocator's; read none of them. A hot loop may copy the
+ *  cursor into a local variable, allocate through the copy (which the
+ *  compiler then keeps in registers) and store it back with `*cursor =
+ *  local` before anything else uses the heap on this thread; until then the
+ *  heap's statistics and realloc do not see the copy's allocations. */
 typedef struct spaces_cursor_s {
   char* cur;
   char* end;
-  size_t count;     /* blocks allocated through this cursor */
-  size_t requested; /* bytes requested through this cursor */
-  void* owner;      /* the allocator's shard */
+  uint64_t tally; /* this window's blocks << SPACES_TALLY_SHIFT | its requested bytes */
+  void* owner;    /* the allocator's shard */
 } spaces_cursor_t;
+
+/** The fast path counts blocks and requested bytes with one add: a window is
+ *  one slab, so its bytes fit in the low 30 bits and its blocks in the rest.
+ *  The slow path folds the tally into the heap's totals at each new window. */
+#define SPACES_TALLY_SHIFT 30
 
 /** The calling thread's cursor of a region heap (NULL for a general or
  *  invalid heap). It stays valid until the heap is destroyed; for a
  *  multi-threaded heap it belongs to the calling thread only. */
 SPACES_API spaces_cursor_t* spaces_region_cursor(spaces_heap_t* heap) SPACES_NOEXCEPT;
 
-/** The slow path of spaces_cursor_alloc: opens a new slab or a dedicated
- *  span. NULL with errno ENOMEM/EINVAL as spaces_aligned_alloc. */
-SPACES_API void* spaces_cursor_alloc_slow(spaces_cursor_t* cursor, size_t size,
-                                          size_t alignment) SPACES_NOEXCEPT;
+/** Requests above this many bytes (with their alignment) get a span of their
+ *  own instead of room in the cursor's slab. */
+#define SPACES_REGION_SPAN_THRESHOLD (SPACES_SLAB_SIZE / 2 - 256)
+
+/** A cursor's new window: the block just allocated ends at `cur`. */
+typedef struct spaces_window_s {
+  char* cur; /**< NULL on failure (errno ENOMEM or EINVAL) */
+  char* end;
+} spaces_window_t;
+
+/** Slow path of spaces_cursor_alloc for requests up to the span threshold:
+ *  the window [cur, end) of the cursor whose owner field is `owner` has no
+ *  room, so open the next slab and place the block at its start (a 0-byte
+ *  request takes 1 byte, in the old window if it has room). Folds `tally`
+ *  and the new block into the heap's statistics; the new window's tally
+ *  starts at 0. Values in, values out: the cursor's address never escapes,
+ *  so a cursor copied into a local variable stays in registers. */
+SPACES_API spaces_window_t spaces_cursor_refill(void* owner, char* cur, char* end, uint64_t tally, size_t size,
+                                                size_t alignment) SPACES_NOEXCEPT;
+
+/** Slow path of spaces_cursor_alloc above the span threshold: a span of its
+ *  own (the window is unchanged). NULL with errno as spaces_aligned_alloc. */
+SPACES_API void* spaces_cursor_span(void* owner, size_t size, size_t alignment) SPACES_NOEXCEPT;
 
 /** Bump-allocates `size` bytes aligned to `alignment` (a power of two) from a
- *  region cursor: a compare and two stores inline, a call when the slab is
- *  exhausted. Same results as spaces_aligned_alloc on the cursor's heap. */
+ *  region cursor: one compare, one add for the statistics, a call when the
+ *  slab is exhausted. Same results as spaces_aligned_alloc on the cursor's
+ *  heap. */
 static inline void* spaces_cursor_alloc(spaces_cursor_t* cursor, size_t size,
                                         size_t alignment) SPACES_NOEXCEPT {
   uintptr_t p = (SPACES_PTR_CAST(uintptr_t, cursor->cur) + (alignment - 1)) & ~SPACES_STATIC_CAST(uintptr_t, alignment - 1);
   uintptr_t e = SPACES_PTR_CAST(uintptr_t, cursor->end);
-  /* size - 1 < e - p: sizes 1..e-p fit; size 0 wraps and takes the slow path,
-   * which gives it a unique byte; p < e also rejects an empty cursor. */
-  if (SPACES_INLINE_LIKELY(p < e && size - 1 < e - p)) {
+  /* One compare. `end` is a slab boundary (or NULL with `cur` NULL), so for
+   * alignments up to a slab p <= e and e - p is the room left; size - 1 <
+   * room admits sizes 1..room, while size 0 wraps around and takes the slow
+   * path, which gives it a unique byte. An empty cursor has no room. The
+   * alignment test folds away for constant alignments. */
+  if (SPACES_INLINE_LIKELY(alignment <= SPACES_SLAB_SIZE && size - 1 < e - p)) {
     cursor->cur = SPACES_PTR_CAST(char*, p + size);
-    cursor->count++;
-    cursor->requested += size;
+    cursor->tally += size + (SPACES_STATIC_CAST(uint64_t, 1) << SPACES_TALLY_SHIFT);
     return SPACES_PTR_CAST(void*, p);
   }
-  return spaces_cursor_alloc_slow(cursor, size, alignment);
+  if (size > SPACES_REGION_SPAN_THRESHOLD || alignment > SPACES_REGION_SPAN_THRESHOLD - size) {
+    return spaces_cursor_span(cursor->owner, size, alignment);
+  } else {
+    spaces_window_t w = spaces_cursor_refill(cursor->owner, cursor->cur, cursor->end, cursor->tally, size, alignment);
+    cursor->tally = 0;
+    if (w.cur == NULL) return NULL;
+    cursor->cur = w.cur;
+    cursor->end = w.end;
+    return w.cur - (size != 0 ? size : 1);
+  }
 }
 
 /* ---- Statistics and walk ------------------------------------------------ */

@@ -172,7 +172,15 @@ void record_failure(spaces_status_t status, Heap* refused, std::size_t request) 
 
 // ---- region.cpp ----------------------------------------------------------------
 
-void* region_alloc_slow(Shard* sh, std::size_t size, std::size_t align) noexcept;
+/// The slow path of a region cursor (spaces_cursor_refill): a new slab or a
+/// dedicated span for a request that does not fit the window [cur, end).
+spaces_window_t region_refill(Shard* sh, char* cur, char* end, std::uint64_t tally, std::size_t size,
+                              std::size_t align) noexcept;
+/// A region block above SPACES_REGION_SPAN_THRESHOLD in a span of its own.
+void* region_span(Shard* sh, std::size_t size, std::size_t align) noexcept;
+/// Blocks and requested bytes of a cursor tally (spaces.h: SPACES_TALLY_SHIFT).
+inline std::uint64_t tally_blocks(std::uint64_t t) noexcept { return t >> SPACES_TALLY_SHIFT; }
+inline std::uint64_t tally_bytes(std::uint64_t t) noexcept { return t & ((std::uint64_t{1} << SPACES_TALLY_SHIFT) - 1); }
 
 // ---- remote.cpp: frees from other threads ---------------------------------------
 

@@ -177,7 +177,8 @@ struct Shard {
   RunList runs;                     ///< small slabs, region slabs and region spans
   std::size_t run_slabs;            ///< slabs on `runs`
   std::uint64_t folded_frees;       ///< frees counted by slabs this shard released
-  std::uint64_t region_spans_bytes; ///< Region: requested bytes in dedicated spans
+  std::atomic<std::uint64_t> region_blocks;  ///< Region: blocks of past cursor windows and spans
+  std::atomic<std::uint64_t> region_bytes;   ///< Region: their requested bytes
   Shard* heap_next;                 ///< heap->shards
   Shard* thread_next;               ///< the owning thread's shard list (registry lock)
   Shard* thread_prev;
