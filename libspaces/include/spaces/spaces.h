@@ -321,7 +321,9 @@ typedef struct spaces_stats_s {
 
 /** Fills `out` with the heap's statistics; children's slabs count in a
  *  parent's footprint but not in its blocks. O(slabs). Exact when no other
- *  thread uses the heap meanwhile; otherwise each field is a recent value. */
+ *  thread uses the heap meanwhile; otherwise each field of a general heap is
+ *  a recent value. For a region heap it must not run while another thread
+ *  allocates through the heap's cursor (plain memory written inline). */
 SPACES_API spaces_status_t spaces_heap_stats(const spaces_heap_t* heap,
                                              spaces_stats_t* out) SPACES_NOEXCEPT;
 
