@@ -44,8 +44,6 @@ constexpr OptionRow kOptions[SPACES_OPTION_COUNT] = {
     {"verbose", Unit::Bool, 0, 0, 1},
 };
 
-constinit std::atomic<long long> g_values[SPACES_OPTION_COUNT]{};
-constinit std::atomic<int> g_state{0};  // 0 new, 1 reading the environment, 2 ready
 
 bool equal_nocase(const char* a, const char* b) noexcept {
   for (; *a != '\0' && *b != '\0'; ++a, ++b)
@@ -86,14 +84,17 @@ bool parse_value(const OptionRow& row, const char* text, long long* out) noexcep
 }
 
 void apply(spaces_option_t o, long long v) noexcept {
-  g_values[o].store(v, std::memory_order_relaxed);
-  if (o == SPACES_OPTION_DEFAULT_CAP && g_state.load(std::memory_order_acquire) == 2) {
+  g_options[o].store(v, std::memory_order_relaxed);
+  if (o == SPACES_OPTION_DEFAULT_CAP && g_options_state.load(std::memory_order_acquire) == 2) {
     if (Heap* h = default_heap_if_created())
       h->cap.store(v > 0 ? static_cast<std::size_t>(v) : SPACES_UNCAPPED, std::memory_order_relaxed);
   }
 }
 
 }  // namespace
+
+constinit std::atomic<long long> g_options[SPACES_OPTION_COUNT]{};
+constinit std::atomic<int> g_options_state{0};  // 0 new, 1 reading the environment, 2 ready
 
 bool option_index(spaces_option_t o, unsigned* index) noexcept {
   // A C caller may pass any integer in an enum: look at it as one.
@@ -129,10 +130,10 @@ bool parse_size(const char* text, long long* out) noexcept {
 }
 
 void options_init() noexcept {
-  int state = g_state.load(std::memory_order_acquire);
+  int state = g_options_state.load(std::memory_order_acquire);
   if (SPACES_LIKELY(state == 2)) return;
-  if (state != 0 || !g_state.compare_exchange_strong(state, 1, std::memory_order_acq_rel)) {
-    while (g_state.load(std::memory_order_acquire) != 2) sched_yield();
+  if (state != 0 || !g_options_state.compare_exchange_strong(state, 1, std::memory_order_acq_rel)) {
+    while (g_options_state.load(std::memory_order_acquire) != 2) sched_yield();
     return;
   }
   for (int i = 0; i < SPACES_OPTION_COUNT; ++i) {
@@ -153,14 +154,9 @@ void options_init() noexcept {
         v = parsed;
       }
     }
-    g_values[i].store(v, std::memory_order_relaxed);
+    g_options[i].store(v, std::memory_order_relaxed);
   }
-  g_state.store(2, std::memory_order_release);
-}
-
-long long option(spaces_option_t o) noexcept {
-  if (SPACES_UNLIKELY(g_state.load(std::memory_order_acquire) != 2)) options_init();
-  return g_values[o].load(std::memory_order_relaxed);
+  g_options_state.store(2, std::memory_order_release);
 }
 
 spaces_status_t option_set(spaces_option_t o, long long v) noexcept {

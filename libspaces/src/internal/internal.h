@@ -9,6 +9,7 @@
 #ifndef SPACES_INTERNAL_INTERNAL_H
 #define SPACES_INTERNAL_INTERNAL_H
 
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -22,12 +23,18 @@ namespace spaces::detail {
 
 // ---- options.cpp -------------------------------------------------------------
 
-/// Current value of an option (reads the environment on first use).
-long long option(spaces_option_t o) noexcept;
-/// Parses "12", "64K", "256M", "1G" (powers of 1024); false on garbage or overflow.
-bool parse_size(const char* text, long long* out) noexcept;
 /// Reads every SPACES_<NAME> variable once; reports bad values on stderr.
 void options_init() noexcept;
+extern std::atomic<int> g_options_state;               ///< 2 once options_init has run
+extern std::atomic<long long> g_options[SPACES_OPTION_COUNT];
+/// Current value of an option (reads the environment on first use). Inline:
+/// some slow paths (remote frees, junk mode) read it on every call.
+SPACES_ALWAYS_INLINE long long option(spaces_option_t o) noexcept {
+  if (SPACES_UNLIKELY(g_options_state.load(std::memory_order_acquire) != 2)) options_init();
+  return g_options[o].load(std::memory_order_relaxed);
+}
+/// Parses "12", "64K", "256M", "1G" (powers of 1024); false on garbage or overflow.
+bool parse_size(const char* text, long long* out) noexcept;
 /// The option's index if it names one (a C caller may pass any integer).
 bool option_index(spaces_option_t o, unsigned* index) noexcept;
 spaces_status_t option_set(spaces_option_t o, long long value) noexcept;
