@@ -64,6 +64,40 @@ void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept {
   }
 }
 
+void shard_collect(Shard* sh) noexcept {
+  drain_notify(sh);
+  Heap* h = sh->heap;
+  RunList empties;
+  {
+    LockGuard guard(h->lock);
+    for (SlabHeader* r = sh->runs.front(); r != nullptr;) {
+      SlabHeader* next = r->next;
+      if (r->kind == SlabKind::Small) {
+        collect_remote(r);
+        const std::uint32_t sc = r->size_class;
+        const std::uintptr_t o = r->owner.load(std::memory_order_relaxed);
+        if (r->used.load(std::memory_order_relaxed) == 0 && r->notified.load(std::memory_order_acquire) == 0) {
+          if (sh->current[sc] == r) sh->current[sc] = &g_empty_slab;
+          else if ((o & kOwnerFull) == 0) sh->partial[sc].remove(r);
+          sh->runs.remove(r);
+          sh->run_slabs -= 1;
+          sh->folded_frees += r->frees.load(std::memory_order_relaxed);
+          empties.push_front(r);
+        } else if ((o & kOwnerFull) != 0 && (r->free != nullptr || r->local_free != nullptr)) {
+          r->owner.store(o & ~kOwnerFull, std::memory_order_relaxed);  // not full any more
+          sh->partial[sc].push_back(r);
+        }
+      }
+      r = next;
+    }
+  }
+  const std::size_t slabs = empties.size();
+  if (slabs != 0) {
+    cache_release_list(empties, slabs);
+    heap_uncharge(h, slabs * kSlabSize);
+  }
+}
+
 namespace {
 
 /// Moves what `sh` can reuse from the abandoned shard v. Heap lock held.

@@ -35,6 +35,11 @@ void unlink_from_thread(Shard* sh) noexcept {
 
 void abandon(Shard* sh) noexcept {
   Heap* h = sh->heap;
+  // Settle what other threads freed into the shard while this thread still
+  // owns it, and give back the slabs that are empty: the shard's next owner
+  // (or a reclaim) then finds them in order, and nothing waits on a thread
+  // that is gone.
+  shard_collect(sh);
   LockGuard guard(h->lock);
   shard_set_owner(sh, 0);
   if (!sh->runs.empty()) h->reclaimable.store(true, std::memory_order_release);

@@ -152,6 +152,9 @@ void shard_clear(Shard* sh, bool retain) noexcept;
 /// Sets the owner word of every small slab of the shard to `tag` (keeping
 /// flags): abandon (tag 0) and adopt.
 void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept;
+/// Owner thread: collects every slab's remote frees (and the notify list)
+/// and releases the slabs that are then empty. O(slabs); at thread exit.
+void shard_collect(Shard* sh) noexcept;
 /// Moves the reusable small slabs of the heap's abandoned shards (their
 /// threads exited) into `sh` (owner thread), if the heap says some may be
 /// reusable. True if it moved any.
