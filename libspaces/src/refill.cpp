@@ -137,7 +137,7 @@ void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
       if (block != nullptr || reclaimed || h_single(sh)) break;
       // Before taking a new slab, take over what exited threads left.
       reclaimed = true;
-      if (!shard_reclaim_abandoned(sh)) break;
+      if (!shard_reclaim_abandoned(sh, sc)) break;
     }
     if (block == nullptr) {
       s = open_small_slab(sh, sc, size);

@@ -92,7 +92,7 @@ void drain_notify(Shard* sh) noexcept {
         release_small_slab(sh, s);
       } else if (s->free != nullptr || s->local_free != nullptr) {
         s->owner.store(o & ~kOwnerFull, std::memory_order_relaxed);
-        sh->partial[s->size_class].push_front(s);
+        sh->partial[s->size_class].push_back(s);
       }
     }
     s = next;

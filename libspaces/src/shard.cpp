@@ -100,76 +100,93 @@ void shard_collect(Shard* sh) noexcept {
 
 namespace {
 
-/// Moves what `sh` can reuse from the abandoned shard v. Heap lock held.
-/// Full slabs stay with v (a remote free into one notifies v and sets
-/// heap->reclaimable again); region runs stay too (nothing to reuse).
-void reclaim_from(Shard* sh, Shard* v, RunList& empties) noexcept {
-  // Slabs on v's notify list are looked at below with the rest; those a
-  // previous reclaim moved elsewhere go to their owner's list.
+/// Settles a slab that moves to `sh` (heap lock held): its remote frees are
+/// collected; an empty slab goes to `empties`, a full one stays off the
+/// queue (full bit set, with the remote-free handshake), the rest go on
+/// sh's partial queue.
+void adopt_slab(Shard* sh, SlabHeader* r, RunList& empties) noexcept {
+  const std::uint32_t sc = r->size_class;
+  const std::uintptr_t slow = r->owner.load(std::memory_order_relaxed) & kOwnerSlow;
+  r->shard.store(sh, std::memory_order_release);
+  r->owner.store(sh->tag | slow, std::memory_order_seq_cst);
+  collect_remote(r);
+  if (r->used.load(std::memory_order_relaxed) == 0 && r->notified.load(std::memory_order_acquire) == 0) {
+    sh->folded_frees += r->frees.load(std::memory_order_relaxed);
+    empties.push_front(r);
+    return;
+  }
+  sh->runs.push_front(r);
+  sh->run_slabs += 1;
+  const bool has_free = r->free != nullptr || r->local_free != nullptr || r->carved < r->capacity;
+  if (!has_free) {
+    r->owner.store(sh->tag | slow | kOwnerFull, std::memory_order_seq_cst);
+    if (r->remote.load(std::memory_order_seq_cst) == nullptr) return;  // full: notify brings it back
+    r->owner.store(sh->tag | slow, std::memory_order_seq_cst);
+    collect_remote(r);
+  }
+  sh->partial[sc].push_back(r);
+}
+
+/// Takes from the abandoned shard v what `sh` needs now: its slabs of class
+/// sc (current and partial). Full slabs of v that other threads freed into
+/// (v's notify list) are settled and put back on v's queues for later
+/// reclaims. Taking one class at a time spreads an exited thread's slabs
+/// over the threads that need them instead of piling them on the first.
+void reclaim_class(Shard* sh, Shard* v, std::uint32_t sc, RunList& empties) noexcept {
   for (SlabHeader* s = v->notify.exchange(nullptr, std::memory_order_acquire); s != nullptr;) {
     SlabHeader* next = s->notify_next;
-    if (s->shard.load(std::memory_order_acquire) != v) forward_notify(s);
-    else s->notified.store(0, std::memory_order_seq_cst);
+    if (s->shard.load(std::memory_order_acquire) != v) {
+      forward_notify(s);  // moved by an earlier reclaim
+    } else {
+      s->notified.store(0, std::memory_order_seq_cst);
+      collect_remote(s);
+      const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
+      if (s->used.load(std::memory_order_relaxed) == 0) {
+        // Notified while full, it may have become current or queued since.
+        if (v->current[s->size_class] == s) v->current[s->size_class] = &g_empty_slab;
+        else if ((o & kOwnerFull) == 0) v->partial[s->size_class].remove(s);
+        v->runs.remove(s);
+        v->run_slabs -= 1;
+        sh->folded_frees += s->frees.load(std::memory_order_relaxed);
+        empties.push_front(s);
+      } else if ((o & kOwnerFull) != 0 && (s->free != nullptr || s->local_free != nullptr)) {
+        s->owner.store(o & ~kOwnerFull, std::memory_order_relaxed);
+        v->partial[s->size_class].push_back(s);
+      }
+    }
     s = next;
   }
-  for (SlabHeader* r = v->runs.front(); r != nullptr;) {
-    SlabHeader* next = r->next;
-    if (r->kind != SlabKind::Small) {
-      r = next;
-      continue;
-    }
-    const std::uint32_t sc = r->size_class;
-    const std::uintptr_t o = r->owner.load(std::memory_order_relaxed);
-    collect_remote(r);
-    const bool has_free = r->free != nullptr || r->local_free != nullptr || r->carved < r->capacity;
-    const bool empty = r->used.load(std::memory_order_relaxed) == 0;
-    if (!has_free && !empty) {
-      // Full: stays with v. Publish the full bit, then look for a remote
-      // free that missed it (remote.cpp explains the handshake).
-      r->owner.store(o | kOwnerFull, std::memory_order_seq_cst);
-      if (r->remote.load(std::memory_order_seq_cst) == nullptr) {
-        if (v->current[sc] == r) v->current[sc] = &g_empty_slab;
-        else if ((o & kOwnerFull) == 0) v->partial[sc].remove(r);
-        r = next;
-        continue;
-      }
-      collect_remote(r);
-    }
-    if (v->current[sc] == r) v->current[sc] = &g_empty_slab;
-    else if ((o & kOwnerFull) == 0) v->partial[sc].remove(r);
+  auto take = [&](SlabHeader* r) {
     v->runs.remove(r);
     v->run_slabs -= 1;
-    r->shard.store(sh, std::memory_order_release);
-    r->owner.store(sh->tag | (o & kOwnerSlow), std::memory_order_seq_cst);
-    if (r->used.load(std::memory_order_relaxed) == 0 && r->notified.load(std::memory_order_acquire) == 0) {
-      sh->folded_frees += r->frees.load(std::memory_order_relaxed);
-      empties.push_front(r);
-    } else {
-      sh->runs.push_front(r);
-      sh->run_slabs += 1;
-      sh->partial[sc].push_back(r);
-    }
-    r = next;
+    adopt_slab(sh, r, empties);
+  };
+  if (SlabHeader* c = v->current[sc]; c != &g_empty_slab) {
+    v->current[sc] = &g_empty_slab;
+    take(c);
   }
+  while (SlabHeader* r = v->partial[sc].pop_front()) take(r);
 }
 
 }  // namespace
 
-bool shard_reclaim_abandoned(Shard* sh) noexcept {
+bool shard_reclaim_abandoned(Shard* sh, std::uint32_t sc) noexcept {
   Heap* h = sh->heap;
   if (!h->reclaimable.load(std::memory_order_acquire)) return false;
   RunList empties;
   bool moved = false;
   {
     LockGuard guard(h->lock);
-    if (!h->reclaimable.exchange(false, std::memory_order_acq_rel)) return false;
     const std::size_t before = sh->run_slabs;
+    bool left = false;  // does any abandoned shard still hold slabs?
     auto visit = [&](Shard* v) {
-      if (v != sh && v->tag == 0 && (!v->runs.empty() || v->notify.load(std::memory_order_relaxed) != nullptr))
-        reclaim_from(sh, v, empties);
+      if (v == sh || v->tag != 0) return;
+      if (!v->runs.empty() || v->notify.load(std::memory_order_relaxed) != nullptr) reclaim_class(sh, v, sc, empties);
+      left = left || !v->runs.empty();
     };
     visit(&h->shard0);
     for (Shard* v = h->shards; v != nullptr; v = v->heap_next) visit(v);
+    if (!left) h->reclaimable.store(false, std::memory_order_release);
     moved = sh->run_slabs != before || !empties.empty();
   }
   const std::size_t slabs = empties.size();

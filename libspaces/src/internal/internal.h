@@ -155,10 +155,10 @@ void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept;
 /// Owner thread: collects every slab's remote frees (and the notify list)
 /// and releases the slabs that are then empty. O(slabs); at thread exit.
 void shard_collect(Shard* sh) noexcept;
-/// Moves the reusable small slabs of the heap's abandoned shards (their
+/// Moves the slabs of class sc of the heap's abandoned shards (their
 /// threads exited) into `sh` (owner thread), if the heap says some may be
-/// reusable. True if it moved any.
-bool shard_reclaim_abandoned(Shard* sh) noexcept;
+/// reusable, and releases the empty ones. True if it moved any.
+bool shard_reclaim_abandoned(Shard* sh, std::uint32_t sc) noexcept;
 
 // ---- refill.cpp: slow paths of allocation ------------------------------------
 
