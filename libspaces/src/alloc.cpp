@@ -22,19 +22,6 @@ std::uint32_t aligned_class(std::size_t size, std::size_t align) noexcept {
   return kNumClasses;
 }
 
-SPACES_NO_SANITIZE_ADDRESS void* alloc_class(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
-  SlabHeader* s = sh->current[sc];
-  Block* b = s->free;
-  if (SPACES_LIKELY(b != nullptr)) {
-    s->free = read_link(b);
-    s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    poison_alloc(b, size, s->block_size);
-    vg_alloc(s->heap, b, size);
-    return b;
-  }
-  return alloc_small_slow(sh, sc, size);
-}
-
 /// How many bytes after p are region memory the heap handed out (for
 /// realloc's copy): up to the cursor in the cursor's slab, up to the end of
 /// a dedicated span, up to the end of any older slab.

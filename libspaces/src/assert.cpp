@@ -79,22 +79,28 @@ void vformat(Buffer& b, const char* fmt, va_list ap) noexcept {
 
 }  // namespace
 
-void message(const char* fmt, ...) noexcept {
+namespace {
+
+void vmessage(const char* fmt, va_list ap) noexcept {
   Buffer b;
-  va_list ap;
-  va_start(ap, fmt);
   vformat(b, fmt, ap);
-  va_end(ap);
   b.flush();
 }
 
-void fatal(const char* fmt, ...) noexcept {
-  Buffer b;
+}  // namespace
+
+void message(const char* fmt, ...) noexcept {
   va_list ap;
   va_start(ap, fmt);
-  vformat(b, fmt, ap);
+  vmessage(fmt, ap);
   va_end(ap);
-  b.flush();
+}
+
+void fatal(const char* fmt, ...) noexcept {
+  va_list ap;
+  va_start(ap, fmt);
+  vmessage(fmt, ap);
+  va_end(ap);
   std::abort();
 }
 

@@ -20,13 +20,7 @@ void slab_now_empty(SlabHeader* s) noexcept {
 SPACES_NO_SANITIZE_ADDRESS void free_local_slow(SlabHeader* s, Block* b) noexcept {
   const bool junk = option(SPACES_OPTION_JUNK) != 0;
   if (junk) std::memset(static_cast<void*>(b), 0x5A, s->block_size);
-  vg_free(s->heap, b);
-  poison(b, s->block_size);
-  write_link(b, s->local_free);
-  s->local_free = b;
-  s->frees.store(s->frees.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  const std::uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
-  s->used.store(used, std::memory_order_relaxed);
+  const std::uint32_t used = push_local(s, b);
   Shard* sh = s->shard.load(std::memory_order_relaxed);
   const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
   std::uintptr_t now = o & ~kOwnerFull;

@@ -234,7 +234,7 @@ SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size
 
 // ---- Large and huge blocks ---------------------------------------------------------
 
-void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
+SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, SlabKind kind) noexcept {
   if (align < kMinAlign) align = kMinAlign;
   // Where the block sits in its run: after the header region, at its
   // alignment below 64 KiB, or one slab in (its header in the slab below).
@@ -244,8 +244,7 @@ void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
     return nullptr;
   }
   SlabHeader* s;
-  const bool huge = offset + size > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD));
-  if (huge) {
+  if (offset + size > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD))) {
     const std::size_t total = (offset + size + kSlabMask) & ~kSlabMask;
     if (!charge(h, total, size)) return nullptr;
     int err = 0;
@@ -255,7 +254,7 @@ void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
       record_failure(SPACES_E_NOMEM, h, size);
       return nullptr;
     }
-    SPACES_ASSERT_INTERNAL(s->slabs * kSlabSize == total);
+    SPACES_ASSERT_INTERNAL(s->slabs * kSlabSize == total && s->block_size == offset);
     s->heap = h;
     s->heap_gen = h->gen;
   } else {
@@ -263,16 +262,22 @@ void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
     s = acquire_run(h, slabs, align, offset, size);
     if (s == nullptr) return nullptr;
     s->magic = kSlabMagic;
-    s->kind = SlabKind::Large;
+    s->kind = kind;
     s->block_size = static_cast<std::uint32_t>(offset);
     s->size = slabs * kSlabSize - offset;
   }
+  return s;
+}
+
+void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
+  SlabHeader* s = acquire_block_run(h, size, align, SlabKind::Large);
+  if (s == nullptr) return nullptr;
   {
     LockGuard guard(h->lock);
-    (huge ? h->huge : h->large).push_front(s);
+    (s->kind == SlabKind::Huge ? h->huge : h->large).push_front(s);
     h->large_allocs++;
   }
-  char* block = reinterpret_cast<char*>(run_base(s) + offset);
+  char* block = reinterpret_cast<char*>(run_base(s) + s->block_size);
   poison_alloc(block, size, s->size);
   vg_alloc(h, block, size);
   return block;

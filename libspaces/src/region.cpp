@@ -37,41 +37,19 @@ void add_run(Shard* sh, SlabHeader* s) noexcept {
 
 void* dedicated_span(Shard* sh, std::size_t size, std::size_t align) noexcept {
   Heap* h = sh->heap;
-  const std::size_t offset = align <= kHeaderRegion ? kHeaderRegion : (align <= kSlabSize ? align : kSlabSize);
-  if (size > SIZE_MAX / 2 - offset) {
-    record_failure(SPACES_E_NOMEM, h, size);
-    return nullptr;
-  }
-  SlabHeader* s;
-  if (offset + size > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD))) {
-    const std::size_t total = (offset + size + kSlabMask) & ~kSlabMask;
-    if (!charge(h, total, size)) return nullptr;
-    int err = 0;
-    s = huge_map(size, align, &err);
-    if (s == nullptr) {
-      heap_uncharge(h, total);
-      record_failure(SPACES_E_NOMEM, h, size);
-      return nullptr;
-    }
-    s->heap = h;
-    s->heap_gen = h->gen;
-    s->kind = SlabKind::Region;
-    s->shard.store(sh, std::memory_order_relaxed);
-    // Huge region blocks go with the heap's huge mappings: unmapped, not cached.
+  SlabHeader* s = acquire_block_run(h, size, align, SlabKind::Region);
+  if (s == nullptr) return nullptr;
+  const bool huge = s->kind == SlabKind::Huge;
+  s->kind = SlabKind::Region;
+  s->shard.store(sh, std::memory_order_relaxed);
+  if (huge) {
+    // With the heap's huge mappings: unmapped at teardown, not cached.
     LockGuard guard(h->lock);
     h->huge.push_front(s);
   } else {
-    const std::size_t slabs = (offset + size + kSlabMask) >> kSlabShift;
-    s = acquire_run(h, slabs, align, offset, size);
-    if (s == nullptr) return nullptr;
-    s->magic = kSlabMagic;
-    s->kind = SlabKind::Region;
-    s->shard.store(sh, std::memory_order_relaxed);
-    s->block_size = static_cast<std::uint32_t>(offset);
-    s->size = slabs * kSlabSize - offset;
     add_run(sh, s);
   }
-  char* block = reinterpret_cast<char*>(run_base(s) + offset);
+  char* block = reinterpret_cast<char*>(run_base(s) + s->block_size);
   unpoison(block, s->size);  // like a region slab: open until reset (realloc copies up to its end)
   vg_alloc(h, block, s->size);
   return block;

@@ -174,6 +174,11 @@ SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size
                         std::size_t request) noexcept;
 /// Releases an empty small slab of the shard (owner thread).
 void release_small_slab(Shard* sh, SlabHeader* s) noexcept;
+/// A run holding one block of `size` bytes aligned to `align`: a span from
+/// the slab cache (header kind `kind`) or, above the huge threshold, an OS
+/// mapping (kind Huge). Charged to h; block at run_base + block_size, `size`
+/// usable bytes. nullptr with the failure recorded.
+SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, SlabKind kind) noexcept;
 /// Blocks bigger than a small class or aligned beyond 512: spans and huge mappings.
 void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept;
 void free_large(SlabHeader* s) noexcept;
@@ -244,9 +249,8 @@ void threads_init() noexcept;
 
 // ---- alloc.cpp: entry points below the C API --------------------------------------
 
-/// The small-block fast path: pop the current slab's free list.
-SPACES_FAST_PATH void* alloc_small(Shard* sh, std::size_t size) noexcept {
-  const std::uint32_t sc = size_to_class(size);
+/// The small-block fast path: pop the free list of the class's current slab.
+SPACES_FAST_PATH void* alloc_class(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
   SlabHeader* s = sh->current[sc];
   Block* b = s->free;
   if (SPACES_LIKELY(b != nullptr)) {
@@ -258,6 +262,22 @@ SPACES_FAST_PATH void* alloc_small(Shard* sh, std::size_t size) noexcept {
   }
   return alloc_small_slow(sh, sc, size);
 }
+SPACES_ALWAYS_INLINE void* alloc_small(Shard* sh, std::size_t size) noexcept {
+  return alloc_class(sh, size_to_class(size), size);
+}
+/// Pushes a block on its slab's local free list (owner thread) and returns
+/// the slab's remaining used count.
+SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS std::uint32_t push_local(SlabHeader* s, Block* b) noexcept {
+  vg_free(s->heap, b);
+  poison(b, s->block_size);
+  write_link(b, s->local_free);
+  s->local_free = b;
+  s->frees.store(s->frees.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  const std::uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
+  s->used.store(used, std::memory_order_relaxed);
+  return used;
+}
+
 /// The free fast path: the calling thread owns the slab (one compare, with
 /// the full and junk flags folded into the owner word) and pushes the block
 /// on its local list; everything else goes to free_generic.
@@ -265,15 +285,7 @@ SPACES_FAST_PATH void free_block(void* p) noexcept {
   SlabHeader* s = slab_of(p);
   const std::uintptr_t tag = thread_tag();
   if (SPACES_LIKELY(s->owner.load(std::memory_order_relaxed) == tag)) {
-    auto* b = static_cast<Block*>(p);
-    vg_free(s->heap, b);
-    poison(b, s->block_size);
-    write_link(b, s->local_free);
-    s->local_free = b;
-    s->frees.store(s->frees.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    const std::uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
-    s->used.store(used, std::memory_order_relaxed);
-    if (SPACES_UNLIKELY(used == 0)) slab_now_empty(s);
+    if (SPACES_UNLIKELY(push_local(s, static_cast<Block*>(p)) == 0)) slab_now_empty(s);
     return;
   }
   free_generic(s, p, tag);
