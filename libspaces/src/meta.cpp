@@ -86,4 +86,8 @@ void meta_free(void* p, std::size_t size) noexcept {
   b->tail = n;
 }
 
+void meta_fork_prepare() noexcept { g_meta.lock.lock(); }
+void meta_fork_parent() noexcept { g_meta.lock.unlock(); }
+void meta_fork_child() noexcept { g_meta.lock.reset_after_fork(); }
+
 }  // namespace spaces::detail

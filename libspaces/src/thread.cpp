@@ -63,9 +63,11 @@ void fork_prepare() noexcept {
   g_threads_lock.lock();
   heap_registry_fork_prepare();
   cache_fork_prepare();
+  meta_fork_prepare();
 }
 
 void fork_parent() noexcept {
+  meta_fork_parent();
   cache_fork_parent();
   heap_registry_fork_parent();
   g_threads_lock.unlock();
@@ -74,6 +76,7 @@ void fork_parent() noexcept {
 /// In the child only the forking thread exists: abandon every other
 /// thread's shards so that the child's threads can adopt them.
 void fork_child() noexcept {
+  meta_fork_child();
   cache_fork_child();
   heap_registry_fork_child();
   g_threads_lock.reset_after_fork();

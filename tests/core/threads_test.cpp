@@ -149,6 +149,7 @@ TEST(ThreadsTest, ForkChildAllocatesImmediately) {
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
+      alarm(30);  // a child that hangs must not outlive the test
       void* p = spaces_alloc(h, 64);
       void* q = spaces_alloc(spaces_default_heap(), 1000);
       spaces_free(p);

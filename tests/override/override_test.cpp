@@ -205,6 +205,7 @@ TEST(OverrideTest, ForkChildCanAllocate) {
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
+      alarm(30);  // a child that hangs must not outlive the test
       std::vector<std::string> v(1000, std::string(50, 'c'));
       _exit(v.back().size() == 50 ? 0 : 1);
     }

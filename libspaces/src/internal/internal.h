@@ -56,6 +56,10 @@ void* meta_alloc(std::size_t size) noexcept;
 /// Returns `p` (of `size` bytes) for reuse, oldest first (FIFO), so a dead
 /// heap's struct is reused as late as possible.
 void meta_free(void* p, std::size_t size) noexcept;
+/// fork(): the metadata lock is the innermost; taken last, released first.
+void meta_fork_prepare() noexcept;
+void meta_fork_parent() noexcept;
+void meta_fork_child() noexcept;
 
 // ---- slab.cpp: the granule map and slab invariants ---------------------------
 
