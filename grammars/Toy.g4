@@ -1,0 +1,99 @@
+// ---------------------------------------------------------------------------
+// Toy.g4: the syntax of the Toy language (TOY-LANGUAGE.md sections 2 and 3).
+//
+// This file is the single source of the syntax: spacesc generates its C++
+// lexer and parser from it at build time (parser-demo/CMakeLists.txt). It
+// carries no target-language code. Rules the grammar cannot state are checked
+// by the AST builder as rules complete (parser-demo/src/ast_builder.cpp):
+// print's argument count, rectangular tensor literals, number formats and
+// shape dimensions.
+//
+// To free memory as it goes, the builder runs the two outer loops itself
+// (module's definitions, funcDef's bodyItems) and calls structDef, funcHead
+// and bodyItem one at a time, dropping ANTLR's contexts and tokens after
+// each; `module` and `funcDef` state what those loops accept.
+// ---------------------------------------------------------------------------
+grammar Toy;
+
+// ---- Definitions ----------------------------------------------------------
+
+module     : ( structDef | funcDef )* EOF ;
+
+structDef  : STRUCT IDENT '{' ( member ';' )+ '}' ;
+member     : VAR IDENT shape?                        # tensorMember
+           | IDENT IDENT                             # structMember
+           ;
+
+funcDef    : funcHead bodyItem* '}' ;
+funcHead   : DEF IDENT '(' ( param ( ',' param )* )? ')' '{' ;
+param      : IDENT                                   # tensorParam
+           | IDENT IDENT                             # structParam
+           ;
+
+// A body is { ";" } { statement ";" { ";" } }: any sequence of these items.
+bodyItem   : statement ';'
+           | ';'
+           ;
+
+// ---- Statements -----------------------------------------------------------
+
+statement  : VAR IDENT shape? '=' expr               # varDecl
+           | IDENT IDENT '=' expr                    # typedDecl
+           | RETURN expr?                            # returnStmt
+           | IDENT '(' args? ')'                     # callStmt
+           | exprHead                                # exprStmt
+           ;
+
+// An expression statement must not start with an identifier (3.2).
+exprHead   : exprStart ( '.' primary )* ( '*' access )* ( ( '+' | '-' ) multiplicative )* ;
+exprStart  : NUMBER                                  # numberStart
+           | '(' expr ')'                            # parenStart
+           | tensorLit                               # tensorStart
+           | structLit                               # structStart
+           ;
+
+shape      : '<' ( NUMBER ( ',' NUMBER )* )? '>' ;
+
+// ---- Expressions ----------------------------------------------------------
+
+expr           : additive ;
+additive       : multiplicative ( ( '+' | '-' ) multiplicative )* ;
+multiplicative : access ( '*' access )* ;
+access         : primary ( '.' primary )* ;
+primary        : IDENT '(' args? ')'                 # callExpr
+               | IDENT                               # varExpr
+               | NUMBER                              # numberExpr
+               | '(' expr ')'                        # parenExpr
+               | tensorLit                           # tensorExpr
+               | structLit                           # structExpr
+               ;
+args           : expr ( ',' expr )* ;
+
+tensorLit  : '[' litItem ( ',' litItem )* ']' ;
+litItem    : NUMBER
+           | tensorLit
+           ;
+structLit  : '{' structItem ( ',' structItem )* '}' ;
+structItem : NUMBER
+           | tensorLit
+           | structLit
+           ;
+
+// ---- Tokens (section 2) ---------------------------------------------------
+
+DEF    : 'def' ;
+VAR    : 'var' ;
+RETURN : 'return' ;
+STRUCT : 'struct' ;
+IDENT  : [a-zA-Z] [a-zA-Z0-9_]* ;
+NUMBER : [0-9] [0-9.]* ;                 // more than one '.' is rejected by the builder
+
+LPAREN : '(' ;  RPAREN : ')' ;  LBRACE : '{' ;  RBRACE : '}' ;
+LBRACK : '[' ;  RBRACK : ']' ;  LT : '<' ;  GT : '>' ;
+COMMA  : ',' ;  SEMI : ';' ;  ASSIGN : '=' ;
+PLUS   : '+' ;  MINUS : '-' ;  STAR : '*' ;  DOT : '.' ;
+
+WS      : [ \t\n\r\u000B\u000C]+ -> skip ;
+COMMENT : '#' ~[\n]* -> skip ;
+// Any other byte is a lexical error at that byte (2.5); the builder reports it.
+BAD     : . ;

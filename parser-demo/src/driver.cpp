@@ -1,0 +1,418 @@
+// ---------------------------------------------------------------------------
+// driver.cpp: the life of a translation unit, and running many in order.
+//
+// Heaps of one unit (all children of `unit`, which carries --mem-cap):
+//   source  region  the file's bytes                     until the unit ends
+//   tokens  region  ANTLR tokens, reset per item         until parsing ends
+//   ast     region  AST nodes (or global new)            until lowering ends
+//   ir      region  IR                                   until the unit ends
+//   values  general tensors and structs of the run       until the run ends
+// A cap failure anywhere unwinds to run_unit(), which names the phase.
+// Units run on threads with 256 MiB stacks (reserved, not committed) so a
+// parse at the nesting limit is far from the stack's end on any thread.
+// ---------------------------------------------------------------------------
+#include <spacesc/driver.hpp>
+
+#include <spacesc/ast_builder.hpp>
+#include <spacesc/ast_dump.hpp>
+#include <spacesc/diag.hpp>
+#include <spacesc/interp.hpp>
+#include <spacesc/ir.hpp>
+#include <spacesc/lower.hpp>
+#include <spacesc/passes.hpp>
+#include <spacesc/sema.hpp>
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace spacesc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+/// Peak resident set size of the process, in bytes.
+std::size_t peak_rss() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<std::size_t>(u.ru_maxrss) * 1024;
+}
+
+/// Everything --stats reports about one unit.
+struct UnitStats {
+  std::size_t input_bytes = 0;
+  ParseStats parse;
+  std::size_t ast_nodes = 0, ast_bytes = 0, ast_allocations = 0;
+  spaces::Stats ast_heap{};
+  std::size_t ir_insts = 0;
+  spaces::Stats ir_heap{};
+  PassStats passes;
+  RunStats run;
+  spaces::Stats unit_heap{};
+  double t_read = 0, t_parse = 0, t_sema = 0, t_lower = 0, t_passes = 0, t_run = 0;
+  double t_teardown_ast = 0, t_teardown_ir = 0;
+};
+
+void append_heap(std::string& s, const char* name, const spaces::Stats& h) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "  heap %-8s %zu allocations; live %zu bytes in %zu blocks; footprint %zu, peak %zu, slabs %zu\n", name,
+                h.alloc_count, h.live_bytes, h.live_blocks, h.footprint, h.peak_footprint, h.slabs);
+  s += buf;
+}
+
+void append_stats(std::string& s, const std::string& path, const Options& o, const UnitStats& u, Emit reached) {
+  char buf[512];
+  s += "spacesc: stats for " + path + "\n";
+  std::snprintf(buf, sizeof buf,
+                "  input         %zu bytes, %zu tokens, %zu items; at most %zu tokens alive, %zu token bytes held\n",
+                u.input_bytes, u.parse.tokens, u.parse.items, u.parse.max_item_tokens, u.parse.token_bytes_peak);
+  s += buf;
+  std::snprintf(buf, sizeof buf, "  ast           %zu nodes, %zu bytes requested, %zu allocations (--alloc=%s)\n",
+                u.ast_nodes, u.ast_bytes, u.ast_allocations, o.alloc == AllocMode::Arena ? "arena" : "new");
+  s += buf;
+  if (o.alloc == AllocMode::Arena) append_heap(s, "ast", u.ast_heap);
+  if (reached >= Emit::Ir) {
+    std::snprintf(buf, sizeof buf, "  ir            %zu instructions made; %zu calls inlined, %zu folded, %zu removed\n",
+                  u.ir_insts, u.passes.inlined, u.passes.folded, u.passes.removed);
+    s += buf;
+    append_heap(s, "ir", u.ir_heap);
+  }
+  if (reached >= Emit::Run) {
+    std::snprintf(buf, sizeof buf, "  run           %zu instructions executed, %zu calls\n", u.run.instructions,
+                  u.run.calls);
+    s += buf;
+    append_heap(s, "values", u.run.heap);
+  }
+  append_heap(s, "unit", u.unit_heap);
+  std::snprintf(buf, sizeof buf,
+                "  time (ms)     read %.3f, parse %.3f, sema %.3f, lower %.3f, passes %.3f, run %.3f\n"
+                "  teardown (ms) ast %.4f, ir %.4f\n",
+                u.t_read, u.t_parse, u.t_sema, u.t_lower, u.t_passes, u.t_run, u.t_teardown_ast, u.t_teardown_ir);
+  s += buf;
+  const double rss_mib = static_cast<double>(peak_rss()) / (1024.0 * 1024.0);
+  const double input_mb = static_cast<double>(u.input_bytes) / 1e6;
+  // Per MB of input only means something once the input outweighs the
+  // process's fixed few MiB.
+  if (input_mb >= 1.0)
+    std::snprintf(buf, sizeof buf, "  peak RSS      %.1f MiB (process), %.1f MiB per MB of input\n", rss_mib,
+                  rss_mib / input_mb);
+  else
+    std::snprintf(buf, sizeof buf, "  peak RSS      %.1f MiB (process; per MB of input from 1 MB of input)\n", rss_mib);
+  s += buf;
+}
+
+/// Reads the file into `arena`; false with errno set when it cannot.
+bool read_file(const std::string& path, spaces::TrivialArena& arena, std::string_view& text) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  struct Close {
+    std::FILE* f;
+    ~Close() { std::fclose(f); }
+  } close{f};
+  struct stat st{};
+  if (fstat(fileno(f), &st) != 0) return false;
+  if (S_ISREG(st.st_mode)) {  // one block of the file's size
+    const auto size = static_cast<std::size_t>(st.st_size);
+    char* data = static_cast<char*>(arena.allocate(size + 1, 1));
+    const std::size_t n = std::fread(data, 1, size, f);
+    if (std::ferror(f)) return false;
+    text = std::string_view(data, n);
+    return true;
+  }
+  // A pipe or device: grow geometrically; the abandoned copies stay in the
+  // region until the unit ends.
+  std::size_t capacity = 4096, size = 0;
+  char* data = static_cast<char*>(arena.allocate(capacity, 1));
+  for (;;) {
+    const std::size_t n = std::fread(data + size, 1, capacity - size, f);
+    size += n;
+    if (n == 0) break;
+    if (size == capacity) {
+      char* more = static_cast<char*>(arena.allocate(2 * capacity, 1));
+      std::memcpy(more, data, size);
+      data = more;
+      capacity *= 2;
+    }
+  }
+  if (std::ferror(f)) return false;
+  text = std::string_view(data, size);
+  return true;
+}
+
+/// The phases a cap failure can interrupt, as the message names them.
+enum class Phase : std::uint8_t { Reading, Parsing, Checking, Lowering, Optimising, Printing, Running };
+
+const char* phase_text(Phase p) {
+  switch (p) {
+    case Phase::Reading:
+      return "reading the source";
+    case Phase::Parsing:
+      return "parsing";
+    case Phase::Checking:
+      return "checking";
+    case Phase::Lowering:
+      return "lowering";
+    case Phase::Optimising:
+      return "optimising";
+    case Phase::Printing:
+      return "printing";
+    case Phase::Running:
+      return "running";
+  }
+  return "compiling";
+}
+
+/// One unit's pipeline; run() is run_unit() minus the error translation.
+class Unit {
+ public:
+  Unit(const std::string& path, const Options& options, UnitResult& result)
+      : path_(path), options_(options), result_(result),
+        heap_(spaces::HeapOptions().name("unit").cap(options.mem_cap)) {}
+
+  void run() {
+    // Reading.
+    auto t0 = Clock::now();
+    spaces::TrivialArena source_arena(spaces::HeapOptions().name("source").parent(heap_));
+    std::string_view text;
+    if (!read_file(path_, source_arena, text)) {
+      result_.err += "spacesc: error: cannot read '" + path_ + "': " + std::strerror(errno) + "\n";
+      result_.status = ExitStatus::Usage;
+      return;
+    }
+    stats_.input_bytes = text.size();
+    stats_.t_read = ms_since(t0);
+    const SourceFile file{path_, text};
+    DiagEngine diags(file);
+
+    // Parsing.
+    phase_ = Phase::Parsing;
+    t0 = Clock::now();
+    std::optional<AstContext> ast(std::in_place, options_.alloc, &heap_);
+    ModuleDecl* module = parse_module(file, *ast, diags, ParseOptions{options_.alloc, &heap_}, &stats_.parse);
+    stats_.t_parse = ms_since(t0);
+    record_ast(*ast);
+    if (diags.has_errors()) return fail(diags);
+    if (options_.emit == Emit::Ast) {
+      phase_ = Phase::Printing;
+      if (!dump_ast(*module, path_, result_.out)) {
+        result_.out.clear();
+        result_.err += path_ + ": error: the AST dump would exceed " + format_size(kMaxDumpBytes) +
+                       " (two spaces of indentation per level of a tree this deep)\n";
+        result_.status = ExitStatus::Errors;
+      }
+      teardown_ast(ast);
+      return finish(Emit::Ast);
+    }
+
+    // Static rules.
+    phase_ = Phase::Checking;
+    t0 = Clock::now();
+    const bool ok = check_module(*module, *ast, diags);
+    stats_.t_sema = ms_since(t0);
+    if (!ok) return fail(diags);
+
+    // Lowering; the AST dies here.
+    phase_ = Phase::Lowering;
+    t0 = Clock::now();
+    std::optional<ir::IrContext> ir(std::in_place, &heap_);
+    ir::Module program = lower_module(*module, *ir);
+    stats_.t_lower = ms_since(t0);
+    record_ast(*ast);
+    teardown_ast(ast);
+
+    phase_ = Phase::Optimising;
+    t0 = Clock::now();
+    run_passes(program, *ir, PassOptions{}, &stats_.passes);
+    stats_.t_passes = ms_since(t0);
+    stats_.ir_insts = ir->inst_count();
+    stats_.ir_heap = ir->heap_stats();
+
+    if (options_.emit == Emit::Ir) {
+      phase_ = Phase::Printing;
+      ir::print_module(program, result_.out);
+      teardown_ir(ir);
+      return finish(Emit::Ir);
+    }
+
+    phase_ = Phase::Running;
+    t0 = Clock::now();
+    const bool ran = run_module(program, &heap_, diags, result_.out, &stats_.run);
+    stats_.t_run = ms_since(t0);
+    teardown_ir(ir);
+    if (!ran) return fail(diags);
+    finish(Emit::Run);
+  }
+
+  /// Appends --stats to the unit's error stream.
+  void report_stats() { append_stats(result_.err, path_, options_, stats_, reached_); }
+
+  Phase phase() const noexcept { return phase_; }
+
+ private:
+  void record_ast(const AstContext& ast) {
+    stats_.ast_nodes = ast.node_count();
+    stats_.ast_bytes = ast.bytes_requested();
+    stats_.ast_allocations = ast.allocations();
+    if (ast.mode() == AllocMode::Arena) stats_.ast_heap = ast.heap_stats();
+  }
+
+  void teardown_ast(std::optional<AstContext>& ast) {
+    const auto t0 = Clock::now();
+    ast.reset();
+    stats_.t_teardown_ast = ms_since(t0);
+  }
+
+  void teardown_ir(std::optional<ir::IrContext>& ir) {
+    const auto t0 = Clock::now();
+    ir.reset();
+    stats_.t_teardown_ir = ms_since(t0);
+  }
+
+  void fail(DiagEngine& diags) {
+    diags.render(result_.err);
+    result_.out.clear();
+    result_.status = ExitStatus::Errors;
+  }
+
+  void finish(Emit reached) {
+    reached_ = reached;
+    stats_.unit_heap = heap_.stats();
+  }
+
+  const std::string& path_;
+  const Options& options_;
+  UnitResult& result_;
+  spaces::Heap heap_;
+  UnitStats stats_;
+  Phase phase_ = Phase::Reading;
+  Emit reached_ = Emit::Ast;
+};
+
+// ---- Threads ----
+
+/// Starts `fn` on a new thread with a 256 MiB stack; false if none could
+/// be made. `fn` must outlive the thread.
+template <class F>
+bool start_thread(F& fn, pthread_t& thread) {
+  constexpr std::size_t kStack = std::size_t{256} << 20;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kStack);
+  auto trampoline = [](void* arg) -> void* {
+    (*static_cast<F*>(arg))();
+    return nullptr;
+  };
+  const bool ok = pthread_create(&thread, &attr, trampoline, &fn) == 0;
+  pthread_attr_destroy(&attr);
+  return ok;
+}
+
+}  // namespace
+
+std::string format_size(std::size_t bytes) {
+  constexpr std::size_t KiB = 1024, MiB = KiB * 1024, GiB = MiB * 1024;
+  if (bytes != 0 && bytes % GiB == 0) return std::to_string(bytes / GiB) + " GiB";
+  if (bytes != 0 && bytes % MiB == 0) return std::to_string(bytes / MiB) + " MiB";
+  if (bytes != 0 && bytes % KiB == 0) return std::to_string(bytes / KiB) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+UnitResult run_unit(const std::string& path, const Options& options) {
+  UnitResult result;
+  std::optional<Unit> unit;
+  try {
+    unit.emplace(path, options, result);
+    unit->run();
+    if (options.stats && result.status != ExitStatus::Usage) unit->report_stats();
+    return result;
+  } catch (const spaces::cap_exceeded& e) {
+    result.out.clear();
+    result.err += path + ": error: memory cap of " + format_size(e.cap()) + " exceeded while " +
+                  phase_text(unit ? unit->phase() : Phase::Reading) + " (footprint " + std::to_string(e.footprint()) +
+                  ", request " + std::to_string(e.request()) + ")\n";
+  } catch (const std::bad_alloc&) {
+    result.out.clear();
+    result.err += path + ": error: out of memory while " +
+                  std::string(phase_text(unit ? unit->phase() : Phase::Reading)) + "\n";
+  }
+  result.status = ExitStatus::CapExceeded;
+  return result;
+}
+
+bool check_inputs(std::span<const std::string> paths, std::string& err) {
+  for (const std::string& p : paths) {
+    struct stat st{};
+    if (stat(p.c_str(), &st) != 0) {
+      err += "spacesc: error: cannot open '" + p + "': " + std::strerror(errno) + "\n";
+      return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      err += "spacesc: error: cannot read '" + p + "': it is a directory\n";
+      return false;
+    }
+    std::FILE* f = std::fopen(p.c_str(), "rb");
+    if (f == nullptr) {
+      err += "spacesc: error: cannot open '" + p + "': " + std::strerror(errno) + "\n";
+      return false;
+    }
+    std::fclose(f);
+  }
+  return true;
+}
+
+ExitStatus run_units(std::span<const std::string> paths, const Options& options, std::FILE* out, std::FILE* err) {
+  const std::size_t n = paths.size();
+  std::vector<std::optional<UnitResult>> results(n);
+  std::mutex mu;
+  std::condition_variable ready;
+  std::atomic<std::size_t> next{0};
+
+  auto worker = [&] {
+    for (std::size_t i = next++; i < n; i = next++) {
+      UnitResult r = run_unit(paths[i], options);
+      std::lock_guard<std::mutex> lock(mu);
+      results[i] = std::move(r);
+      ready.notify_all();
+    }
+  };
+  const unsigned jobs = std::max(1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(n)));
+  std::vector<pthread_t> pool;
+  for (unsigned j = 0; j < jobs; ++j) {
+    pthread_t t;
+    if (start_thread(worker, t)) pool.push_back(t);
+  }
+  if (pool.empty()) worker();  // no thread to be had: run here
+
+  ExitStatus status = ExitStatus::Ok;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::unique_lock<std::mutex> lock(mu);
+    ready.wait(lock, [&] { return results[i].has_value(); });
+    UnitResult r = std::move(*results[i]);
+    results[i].reset();
+    lock.unlock();
+    std::fwrite(r.out.data(), 1, r.out.size(), out);
+    std::fflush(out);
+    std::fwrite(r.err.data(), 1, r.err.size(), err);
+    std::fflush(err);
+    status = static_cast<ExitStatus>(std::max(static_cast<int>(status), static_cast<int>(r.status)));
+  }
+  for (pthread_t t : pool) pthread_join(t, nullptr);
+  return status;
+}
+
+}  // namespace spacesc
