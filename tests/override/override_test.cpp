@@ -59,9 +59,11 @@ TEST(OverrideTest, AlignedNothrowAndSizedForms) {
   };
   auto* w = new Wide;
   EXPECT_TRUE(aligned(w, 256));
+  EXPECT_TRUE(from_default_heap(w));  // also keeps the compiler from eliding the new-expression
   delete w;
   auto* ws = new Wide[3];
   EXPECT_TRUE(aligned(ws, 256));
+  EXPECT_TRUE(from_default_heap(ws));
   delete[] ws;
   void* p = ::operator new(100, std::align_val_t{4096}, std::nothrow);
   EXPECT_TRUE(aligned(p, 4096));
@@ -96,14 +98,15 @@ TEST(OverrideTest, NewCallsTheNewHandlerThenThrows) {
       ++calls;
       spaces_option_set(SPACES_OPTION_DEFAULT_CAP, 0);  // lift the cap
     });
-    char* big = new char[std::size_t{64} << 20];
+    // Calls of operator new itself: the compiler may elide a new-expression.
+    void* big = ::operator new[](std::size_t{64} << 20);
     EXPECT_EQ(calls, 1);
-    delete[] big;
+    ::operator delete[](big);
     std::set_new_handler(nullptr);
   }
   {
     CapScope cap(std::size_t{16} << 20);
-    EXPECT_THROW((void)new char[std::size_t{64} << 20], std::bad_alloc);
+    EXPECT_THROW(::operator delete(::operator new(std::size_t{64} << 20)), std::bad_alloc);
     EXPECT_EQ(::operator new(std::size_t{64} << 20, std::nothrow), nullptr);
     EXPECT_EQ(::operator new(std::size_t{64} << 20, std::align_val_t{64}, std::nothrow), nullptr);
   }
