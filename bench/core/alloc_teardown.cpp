@@ -15,7 +15,6 @@
 // ---------------------------------------------------------------------------
 #include <sched.h>
 #include <spaces/spaces.h>
-#include <spaces/spaces.hpp>
 #include <unistd.h>
 
 #include <algorithm>
@@ -127,17 +126,6 @@ __attribute__((noinline)) std::uint64_t region_round(spaces_heap_t* h, const std
                            ptrs, n);
 }
 
-/// The region heap through spaces::LocalCursor: the cursor copied into a
-/// local object the compiler keeps in registers, written back at the end
-/// (the register-resident counterpart of bump_round).
-__attribute__((noinline)) std::uint64_t region_local_round(spaces_heap_t* h, const std::uint8_t* sizes,
-                                                           void** ptrs, std::size_t n) {
-  spaces_cursor_t* home = spaces_region_cursor(h);
-  if (home == nullptr) bench::die("spaces_region_cursor failed");
-  spaces::LocalCursor c(home);
-  return bench::alloc_loop([&c](std::size_t size) { return c.allocate(size, bench::kAlign); }, sizes, ptrs, n);
-}
-
 __attribute__((noinline)) std::uint64_t general_round(spaces_heap_t* h, const std::uint8_t* sizes, void** ptrs,
                                                       std::size_t n) {
   return bench::alloc_loop([h](std::size_t size) { return spaces_alloc(h, size); }, sizes, ptrs, n);
@@ -191,14 +179,13 @@ int run_alloc(const ChildArgs& a) {
     });
     return 0;
   }
-  if (v == "region" || v == "region-local" || v == "general" || v == "general-st" || v == "general-free") {
-    const bool region = v == "region" || v == "region-local";
+  if (v == "region" || v == "general" || v == "general-st" || v == "general-free") {
+    const bool region = v == "region";
     spaces_heap_t* h = make_heap(region ? SPACES_REGION : SPACES_GENERAL,
                                  v == "general-st" ? SPACES_HEAP_SINGLE_THREADED : 0u);
     bench::run_alloc_child(a, [&](int k) {
-      const std::uint64_t t = v == "region-local" ? region_local_round(h, sizes.data, ptrs.data, a.n)
-                              : region             ? region_round(h, sizes.data, ptrs.data, a.n)
-                                                   : general_round(h, sizes.data, ptrs.data, a.n);
+      const std::uint64_t t = region ? region_round(h, sizes.data, ptrs.data, a.n)
+                                     : general_round(h, sizes.data, ptrs.data, a.n);
       if (k == 0) verify_fill(h, ptrs.data, a.n);
       std::uint64_t r;
       if (v == "general-free") r = bench::free_loop([](void* p) { spaces_free(p); }, ptrs.data, a.n);
@@ -410,7 +397,6 @@ int main(int argc, char** argv) {
       cfg.push_back({"alloc", "bump, state in memory", self, "bump-mem", n, reps, ""});
       cfg.push_back({"alloc", "bump, in memory + 2 counters", self, "bump-counted", n, reps, ""});
       cfg.push_back({"alloc", "spaces region (cursor)", self, "region", n, reps, ""});
-      cfg.push_back({"alloc", "spaces region (LocalCursor)", self, "region-local", n, reps, ""});
       cfg.push_back({"alloc", "spaces general", self, "general", n, reps, ""});
       cfg.push_back({"alloc", "spaces general, single-thr.", self, "general-st", n, reps, ""});
       cfg.push_back({"alloc", "spaces general, free each", self, "general-free", n, reps, ""});
@@ -509,12 +495,6 @@ int main(int argc, char** argv) {
       char target[96];
       std::snprintf(target, sizeof target, "<= 1.1 (best/best %.2f)", best(*region) / best(*bump));
       verdict("region / bump (alloc, warm)", n, x, x <= 1.1, target);
-    }
-    if (const Result* local = find("alloc", "spaces region (LocalCursor)", n); bump && local) {
-      const double x = median(local->warm) / median(bump->warm);
-      char target[96];
-      std::snprintf(target, sizeof target, "<= 1.1 (best/best %.2f)", best(*local) / best(*bump));
-      verdict("region LocalCursor / bump (alloc, warm)", n, x, x <= 1.1, target);
     }
     if (gen && glibc) {
       const double x = median(gen->warm) / median(glibc->warm);

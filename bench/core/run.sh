@@ -26,7 +26,6 @@ if [ "${1:-}" = "callgrind" ]; then
   trap 'rm -rf "$OUT"' EXIT
   printf '%-14s %12s %16s\n' variant instructions "instr/alloc"
   for pair in bump:bump_round bump-mem:bump_mem_round bump-counted:bump_counted_round region:region_round \
-              region-local:region_local_round \
               general:general_round general-st:general_round malloc:malloc_round; do
     v=${pair%%:*}
     f=${pair#*:}

@@ -293,33 +293,6 @@ TEST(ArenaTest, ArenasMove) {
   EXPECT_EQ(log, (std::vector<int>{7}));
 }
 
-// A local cursor allocates like the arena, and its allocations count once it is written back.
-TEST(ArenaTest, LocalCursorWritesBack) {
-  spaces::TrivialArena a(spaces::HeapOptions().name("hot"));
-  Number* first = a.make<Number>(0, 0.0);
-  Number* last = nullptr;
-  {
-    spaces::LocalCursor c = a.local_cursor();
-    for (int i = 1; i <= 10000; ++i) last = c.make<Number>(i, 1.0 * i);
-  }
-  EXPECT_EQ(last->line, 10000);
-  EXPECT_EQ(first->line, 0);
-  EXPECT_EQ(a.make<Number>(0, 0.0), last + 1);  // the arena continues after the copy's blocks
-  EXPECT_EQ(a.stats().live_blocks, 10002u);
-  EXPECT_EQ(a.stats().live_bytes, 10002 * sizeof(Number));
-}
-
-// A local cursor throws cap_exceeded at the cap, like the arena.
-TEST(ArenaTest, LocalCursorHonoursTheCap) {
-  spaces::TrivialArena a(spaces::HeapOptions().name("hot-capped").cap(kSlab));
-  spaces::LocalCursor c = a.local_cursor();
-  EXPECT_THROW(
-      {
-        for (;;) c.make<Number>(0, 0.0);
-      },
-      spaces::cap_exceeded);
-}
-
 // ---- MemoryResource and Allocator -------------------------------------------------
 
 // pmr containers grow past a slab inside the heap and count against it.

@@ -35,8 +35,7 @@ enum class Destructors {
 namespace detail {
 
 /// The slow paths of bump(): values in, values out, so that the cursor's
-/// address never escapes (a local copy stays in registers). They throw at
-/// the cap or when the OS refuses.
+/// address never escapes. They throw at the cap or when the OS refuses.
 [[gnu::noinline]] inline spaces_window_t refill(void* owner, char* cur, char* end, std::uint64_t tally, std::size_t n,
                                                 std::size_t align) {
   const spaces_window_t w = spaces_cursor_refill(owner, cur, end, tally, n, align);
@@ -69,33 +68,6 @@ inline void* bump(spaces_cursor_t& c, std::size_t n, std::size_t align) {
 }
 
 }  // namespace detail
-
-/// A region cursor copied into a local object for a hot loop. The compiler
-/// keeps the copy in registers (nothing takes its address: the slow path,
-/// spaces_cursor_refill, takes and returns values), so an allocation costs
-/// what a hand-written bump pointer costs. The copy is written back when
-/// the LocalCursor is destroyed; until then nothing else may allocate from,
-/// reset or inspect its heap on this thread. Only trivially destructible
-/// types: cleanups belong to the arena.
-class LocalCursor {
- public:
-  explicit LocalCursor(spaces_cursor_t* home) noexcept : home_(home), local_(*home) {}
-  LocalCursor(const LocalCursor&) = delete;
-  LocalCursor& operator=(const LocalCursor&) = delete;
-  ~LocalCursor() { *home_ = local_; }
-
-  void* allocate(std::size_t n, std::size_t align = kDefaultAlignment) { return detail::bump(local_, n, align); }
-
-  template <class T, class... Args>
-  T* make(Args&&... args) {
-    static_assert(std::is_trivially_destructible_v<T>, "a LocalCursor never runs destructors");
-    return ::new (allocate(sizeof(T), alignof(T))) T(std::forward<Args>(args)...);
-  }
-
- private:
-  spaces_cursor_t* home_;
-  spaces_cursor_t local_;
-};
 
 template <Destructors D>
 class BasicArena {
@@ -243,9 +215,6 @@ class BasicArena {
         return {slot.data, slot.size};
     }
   }
-
-  /// A copy of the arena's cursor for a hot loop (see LocalCursor).
-  LocalCursor local_cursor() noexcept { return LocalCursor(cursor_); }
 
   /// Number of distinct interned strings.
   std::size_t interned_count() const noexcept { return interned_.size; }
