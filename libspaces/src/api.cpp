@@ -140,9 +140,9 @@ spaces_heap_t* spaces_default_heap(void) noexcept { return to_handle(default_hea
 void* spaces_alloc(spaces_heap_t* heap, size_t size) noexcept {
   Heap* h = alloc_heap(heap);
   if (SPACES_UNLIKELY(h == nullptr)) return nullptr;
-  if (SPACES_LIKELY(h->discipline == SPACES_GENERAL && size <= kMaxSmallSize)) {
+  if (SPACES_LIKELY(h->discipline == SPACES_GENERAL && size <= kMaxDirectSize)) {
     Shard* sh = shard_of(h);
-    if (SPACES_LIKELY(sh != nullptr)) return alloc_small(sh, size);
+    if (SPACES_LIKELY(sh != nullptr)) return alloc_direct(sh, size);
     return nullptr;
   }
   return heap_alloc_generic(h, size, kMinAlign);

@@ -119,7 +119,7 @@ void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
       if (refill_free_list(s)) {
         block = pop(s, size);
       } else if (mark_full(s)) {
-        sh->current[sc] = &g_empty_slab;
+        set_current(sh, sc, &g_empty_slab);
         break;
       }
     }
@@ -145,12 +145,12 @@ void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
       refill_free_list(s);
       block = pop(s, size);
     }
-    sh->current[sc] = s;
+    set_current(sh, sc, s);
   }
   if (SPACES_UNLIKELY(junk_enabled())) {
     std::memset(block, 0xA5, size);
     s->owner.fetch_or(kOwnerSlow, std::memory_order_relaxed);
-    sh->current[sc] = &g_empty_slab;
+    set_current(sh, sc, &g_empty_slab);
     if (s->free != nullptr || s->local_free != nullptr || s->carved < s->capacity) sh->partial[sc].push_front(s);
     else if (!mark_full(s)) sh->partial[sc].push_front(s);
   }

@@ -8,14 +8,32 @@
 // moves the reusable slabs of exited threads' shards to a live thread that
 // needs memory, so thread churn does not strand free blocks.
 // ---------------------------------------------------------------------------
+#include <array>
 #include <cstring>
 
 #include "internal/internal.h"
 
 namespace spaces::detail {
 
+namespace {
+
+constexpr auto make_direct_ranges() {
+  std::array<DirectRange, kNumClasses> r{};
+  for (std::uint32_t c = 0; c < kNumClasses; ++c) r[c] = direct_range(c);
+  return r;
+}
+constexpr auto kDirectRanges = make_direct_ranges();
+
+}  // namespace
+
+void set_current(Shard* sh, std::uint32_t sc, SlabHeader* s) noexcept {
+  sh->current[sc] = s;
+  for (std::size_t i = kDirectRanges[sc].first; i <= kDirectRanges[sc].last; ++i) sh->direct[i] = s;
+}
+
 void shard_init(Shard* sh, Heap* h) noexcept {
   for (SlabHeader*& c : sh->current) c = &g_empty_slab;
+  for (SlabHeader*& d : sh->direct) d = &g_empty_slab;
   sh->cursor = spaces_cursor_t{nullptr, nullptr, 0, sh};
   sh->region_blocks.store(0, std::memory_order_relaxed);
   sh->region_bytes.store(0, std::memory_order_relaxed);
@@ -43,6 +61,7 @@ void shard_clear(Shard* sh, bool retain) noexcept {
     heap_uncharge(h, slabs * kSlabSize);
   }
   for (SlabHeader*& c : sh->current) c = &g_empty_slab;
+  for (SlabHeader*& d : sh->direct) d = &g_empty_slab;
   for (ClassQueue& q : sh->partial) q.clear();
   sh->notify.store(nullptr, std::memory_order_relaxed);
   sh->cursor.cur = nullptr;
@@ -77,7 +96,7 @@ void shard_collect(Shard* sh) noexcept {
         const std::uint32_t sc = r->size_class;
         const std::uintptr_t o = r->owner.load(std::memory_order_relaxed);
         if (r->used.load(std::memory_order_relaxed) == 0 && r->notified.load(std::memory_order_acquire) == 0) {
-          if (sh->current[sc] == r) sh->current[sc] = &g_empty_slab;
+          if (sh->current[sc] == r) set_current(sh, sc, &g_empty_slab);
           else if ((o & kOwnerFull) == 0) sh->partial[sc].remove(r);
           sh->runs.remove(r);
           sh->run_slabs -= 1;
@@ -143,7 +162,7 @@ void reclaim_class(Shard* sh, Shard* v, std::uint32_t sc, RunList& empties) noex
       const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
       if (s->used.load(std::memory_order_relaxed) == 0) {
         // Notified while full, it may have become current or queued since.
-        if (v->current[s->size_class] == s) v->current[s->size_class] = &g_empty_slab;
+        if (v->current[s->size_class] == s) set_current(v, s->size_class, &g_empty_slab);
         else if ((o & kOwnerFull) == 0) v->partial[s->size_class].remove(s);
         v->runs.remove(s);
         v->run_slabs -= 1;
@@ -162,7 +181,7 @@ void reclaim_class(Shard* sh, Shard* v, std::uint32_t sc, RunList& empties) noex
     adopt_slab(sh, r, empties);
   };
   if (SlabHeader* c = v->current[sc]; c != &g_empty_slab) {
-    v->current[sc] = &g_empty_slab;
+    set_current(v, sc, &g_empty_slab);
     take(c);
   }
   while (SlabHeader* r = v->partial[sc].pop_front()) take(r);

@@ -61,6 +61,28 @@ static_assert(coarse_classes_are_exact(), "classes above 1024 must be multiples 
 
 }  // namespace size_class_tables
 
+/// Requests up to this size find their class's current slab in one load
+/// (Shard::direct, indexed by direct_index(size)), as mimalloc's
+/// pages_free_direct does.
+inline constexpr std::size_t kMaxDirectSize = 1024;
+inline constexpr std::size_t kDirectEntries = kMaxDirectSize / 16 + 1;
+inline constexpr std::size_t direct_index(std::size_t size) noexcept { return (size + 15) >> 4; }
+
+/// The direct entries [first, last] that serve class sc (first > last if none).
+struct DirectRange {
+  std::size_t first;
+  std::size_t last;
+};
+constexpr DirectRange direct_range(std::uint32_t sc) {
+  DirectRange r{kDirectEntries, 0};
+  for (std::size_t i = 0; i < kDirectEntries; ++i) {
+    if (size_class_tables::kFine[i] != sc) continue;
+    if (r.first == kDirectEntries) r.first = i;
+    r.last = i;
+  }
+  return r;
+}
+
 /// The class of a request of `size` bytes. Precondition: size <= kMaxSmallSize.
 inline std::uint32_t size_to_class(std::size_t size) noexcept {
   return size <= 1024 ? size_class_tables::kFine[(size + 15) >> 4]

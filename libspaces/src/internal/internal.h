@@ -150,6 +150,9 @@ void heap_registry_for_each(void (*f)(Heap*, void*), void* arg) noexcept;
 // ---- shard.cpp: shard life -----------------------------------------------------
 
 void shard_init(Shard* sh, Heap* h) noexcept;
+/// Makes s (or &g_empty_slab) the current slab of class sc, in `current`
+/// and in the `direct` entries that serve the class. Owner thread.
+void set_current(Shard* sh, std::uint32_t sc, SlabHeader* s) noexcept;
 /// Hands every run the shard holds to the cache (or to the heap's retained
 /// list) and makes the shard empty. O(1) + O(region spans).
 void shard_clear(Shard* sh, bool retain) noexcept;
@@ -253,20 +256,34 @@ void threads_init() noexcept;
 
 // ---- alloc.cpp: entry points below the C API --------------------------------------
 
+/// Pops a block from slab s (owner thread; s->free is not null).
+SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void* pop_block(SlabHeader* s, Block* b, std::size_t size) noexcept {
+  s->free = read_link(b);
+  s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  poison_alloc(b, size, s->block_size);
+  vg_alloc(s->heap, b, size);
+  return b;
+}
+
 /// The small-block fast path: pop the free list of the class's current slab.
 SPACES_FAST_PATH void* alloc_class(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
   SlabHeader* s = sh->current[sc];
   Block* b = s->free;
-  if (SPACES_LIKELY(b != nullptr)) {
-    s->free = read_link(b);
-    s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    poison_alloc(b, size, s->block_size);
-    vg_alloc(s->heap, b, size);
-    return b;
-  }
+  if (SPACES_LIKELY(b != nullptr)) return pop_block(s, b, size);
   return alloc_small_slow(sh, sc, size);
 }
+
+/// The fast path for blocks up to 1 KiB: one load finds the current slab.
+SPACES_FAST_PATH void* alloc_direct(Shard* sh, std::size_t size) noexcept {
+  SlabHeader* s = sh->direct[direct_index(size)];
+  Block* b = s->free;
+  if (SPACES_LIKELY(b != nullptr)) return pop_block(s, b, size);
+  return alloc_small_slow(sh, size_to_class(size), size);
+}
+
+/// Any small block (size <= kMaxSmallSize).
 SPACES_ALWAYS_INLINE void* alloc_small(Shard* sh, std::size_t size) noexcept {
+  if (SPACES_LIKELY(size <= kMaxDirectSize)) return alloc_direct(sh, size);
   return alloc_class(sh, size_to_class(size), size);
 }
 /// Pushes a block on its slab's local free list (owner thread) and returns

@@ -166,8 +166,10 @@ SPACES_ALWAYS_INLINE char* slab_blocks(const SlabHeader* h) noexcept {
 //   tag == the owning thread's tag, or 0 after the thread exited (abandoned)
 //   only the owner thread touches current, partial, cursor and the slabs'
 //   free/local_free lists; `runs` changes under heap->lock (multi-threaded)
-// Layout: `current` first, so alloc_small reads one indexed word.
+//   direct[i] == current[size_to_class(16 * i)] for every i (set_current)
+// Layout: `direct` first, so alloc_small reads one indexed word.
 struct Shard {
+  SlabHeader* direct[kDirectEntries];  ///< current slab by direct_index(size), size <= 1 KiB
   SlabHeader* current[kNumClasses];
   spaces_cursor_t cursor;  ///< region heaps: the bump cursor (public layout)
   std::uintptr_t tag;

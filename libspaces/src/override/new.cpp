@@ -38,8 +38,8 @@ namespace {
 
 SPACES_ALWAYS_INLINE void* new_fast(std::size_t size) {
   Shard* sh = tls_ctx.default_shard;
-  if (SPACES_LIKELY(sh != nullptr && size <= kMaxSmallSize)) {
-    void* p = alloc_small(sh, size);
+  if (SPACES_LIKELY(sh != nullptr && size <= kMaxDirectSize)) {
+    void* p = alloc_direct(sh, size);
     if (SPACES_LIKELY(p != nullptr)) return p;
   }
   return new_slow(size, kMinAlign, false);

@@ -21,7 +21,7 @@ void* override_alloc(std::size_t size, std::size_t align) noexcept;
 /// The small-block fast path on the calling thread's default shard.
 SPACES_ALWAYS_INLINE void* override_malloc(std::size_t size) noexcept {
   Shard* sh = tls_ctx.default_shard;
-  if (SPACES_LIKELY(sh != nullptr && size <= kMaxSmallSize)) return alloc_small(sh, size);
+  if (SPACES_LIKELY(sh != nullptr && size <= kMaxDirectSize)) return alloc_direct(sh, size);
   return override_alloc(size, kMinAlign);
 }
 
