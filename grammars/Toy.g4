@@ -2,18 +2,26 @@
 // Toy.g4: the syntax of the Toy language (TOY-LANGUAGE.md sections 2 and 3).
 //
 // This file is the single source of the syntax: spacesc generates its C++
-// lexer and parser from it at build time (parser-demo/CMakeLists.txt). It
-// carries no target-language code. Rules the grammar cannot state are checked
-// by the AST builder as rules complete (parser-demo/src/ast_builder.cpp):
-// print's argument count, rectangular tensor literals, number formats and
-// shape dimensions.
+// lexer and parser from it at build time (parser-demo/CMakeLists.txt). Its
+// only target-language code names the rule contexts' base class (below).
+// Rules the grammar cannot state are checked by the AST builder as rules
+// complete (parser-demo/src/ast_builder.cpp): print's argument count,
+// rectangular tensor literals, number formats and shape dimensions.
 //
 // To free memory as it goes, the builder runs the two outer loops itself
 // (module's definitions, funcDef's bodyItems) and calls structDef, funcHead
 // and bodyItem one at a time, dropping ANTLR's contexts and tokens after
 // each; `module` and `funcDef` state what those loops accept.
+//
+// Memory, not syntax: every rule context class derives from
+// spacesc::UnitRuleContext (parser-demo/src/unit_rule_context.hpp), whose
+// operator new places contexts in the unit's heap so --mem-cap counts them.
 // ---------------------------------------------------------------------------
 grammar Toy;
+
+options { contextSuperClass = UnitRuleContext; }
+
+@parser::postinclude { #include "unit_rule_context.hpp" }
 
 // ---- Definitions ----------------------------------------------------------
 

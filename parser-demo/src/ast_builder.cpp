@@ -12,10 +12,15 @@
 //   * The parse tree is never built (setBuildParseTree(false)). The
 //     Builder listener makes AST nodes as rules complete, keeping partial
 //     results on explicit stacks.
-//   * ANTLR still allocates one context per rule invocation and frees them
-//     only at getTreeTracker().reset(); so the driver (parse_module) runs
-//     the grammar's two outer loops itself and calls structDef, funcHead and
+//   * ANTLR still allocates one context per rule invocation (and one
+//     terminal node per token, for the listener) and frees them only at
+//     getTreeTracker().reset(); so the driver (parse_module) runs the
+//     grammar's two outer loops itself and calls structDef, funcHead and
 //     bodyItem one at a time, resetting the tracker after each.
+//   * Those contexts and terminal nodes come from a general heap under the
+//     unit's heap (--alloc=arena), so --mem-cap counts them too: Toy.g4's
+//     contextSuperClass, UnitRuleContext (unit_rule_context.hpp), has a
+//     class operator new, and UnitToyParser::consume makes UnitTerminalNodes.
 // Errors: the first syntax error of an item ends the item (ErrorStrategy
 // throws SyntaxAbandon); the driver then skips to the next `;`, `}` or
 // definition, so every statement's first error is reported.
@@ -25,10 +30,12 @@
 #include "ToyBaseListener.h"
 #include "ToyLexer.h"
 #include "ToyParser.h"
+#include "unit_rule_context.hpp"
 
 #include <antlr4-runtime.h>
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -79,6 +86,24 @@ std::string_view text_of(const SourceFile& file, const Token* t) noexcept {
   const std::size_t stop = t->getStopIndex();
   if (t->getType() == Token::EOF || start > stop || stop >= file.text.size()) return {};
   return file.text.substr(start, stop - start + 1);
+}
+
+/// The token of child `child` of a rule context. With no parse tree built,
+/// a context's children are only the terminal nodes that consume() adds
+/// (UnitToyParser), never rule contexts, so this needs none of the two
+/// dynamic_casts per child the generated accessors (c->IDENT()...) pay.
+const Token* child_token(antlr4::tree::ParseTree* child) {
+  assert(dynamic_cast<antlr4::tree::TerminalNode*>(child) != nullptr);
+  return static_cast<antlr4::tree::TerminalNode*>(child)->getSymbol();
+}
+
+/// The `i`-th token of type `type` directly under `c`, or nullptr.
+const Token* token(antlr4::ParserRuleContext* c, std::size_t type, std::size_t i = 0) {
+  for (antlr4::tree::ParseTree* child : c->children) {
+    const Token* t = child_token(child);
+    if (t->getType() == type && i-- == 0) return t;
+  }
+  return nullptr;
 }
 
 // ---- Characters ----------------------------------------------------------------
@@ -357,6 +382,34 @@ class TokenWindow final : public antlr4::TokenStream {
   std::uint32_t depth_ = 0;
 };
 
+// ---- Parse-tree objects ----------------------------------------------------------
+
+/// The generated parser, with its terminal nodes placed like its rule
+/// contexts (UnitTerminalNode; unit_rule_context.hpp). Parser::consume is
+/// virtual but Parser::createTerminalNode is not, so this is runtime 4.9's
+/// Parser::consume with the node's class changed. (ErrorStrategy never
+/// enters recovery mode: no error nodes are made.)
+class UnitToyParser final : public ToyParser {
+ public:
+  using ToyParser::ToyParser;
+
+  Token* consume() override {
+    Token* o = getCurrentToken();
+    if (o->getType() != Token::EOF) getInputStream()->consume();
+    if (_buildParseTrees || !_parseListeners.empty()) {
+      if (_errHandler->inErrorRecoveryMode(this)) {
+        antlr4::tree::ErrorNode* node = createErrorNode(o);
+        _ctx->addChild(node);
+        for (antlr4::tree::ParseTreeListener* listener : _parseListeners) listener->visitErrorNode(node);
+      } else {
+        antlr4::tree::TerminalNode* node = _ctx->addChild(_tracker.createInstance<UnitTerminalNode>(o));
+        for (antlr4::tree::ParseTreeListener* listener : _parseListeners) listener->visitTerminal(node);
+      }
+    }
+    return o;
+  }
+};
+
 // ---- Syntax errors -------------------------------------------------------------
 
 /// Describes a token for a message: `';'`, `identifier 'x'`, `end of file`.
@@ -510,7 +563,7 @@ class Builder final : public toy::ToyBaseListener {
     guarded([&] {
       auto members = ctx_.copy(std::span<const MemberDecl>(members_).subspan(mark().members));
       members_.resize(mark().members);
-      decls_.push_back(ctx_.make<StructDecl>(loc(c->STRUCT()), name(c->IDENT()), members));
+      decls_.push_back(ctx_.make<StructDecl>(loc(token(c, ToyLexer::STRUCT)), name(token(c, ToyLexer::IDENT)), members));
     });
   }
 
@@ -518,14 +571,18 @@ class Builder final : public toy::ToyBaseListener {
   void exitTensorMember(ToyParser::TensorMemberContext* c) override {
     guarded([&] {
       const bool has_shape = shapes_.size() > mark().shapes;
-      members_.push_back(MemberDecl{name(c->IDENT()), {}, has_shape ? pop_shape() : std::span<const std::uint64_t>{},
-                                    loc(c->VAR()), has_shape});
+      members_.push_back(MemberDecl{name(token(c, ToyLexer::IDENT)), {},
+                                    has_shape ? pop_shape() : std::span<const std::uint64_t>{},
+                                    loc(token(c, ToyLexer::VAR)), has_shape});
     });
   }
 
   // member : IDENT IDENT # structMember
   void exitStructMember(ToyParser::StructMemberContext* c) override {
-    guarded([&] { members_.push_back(MemberDecl{name(c->IDENT(1)), name(c->IDENT(0)), {}, loc(c->IDENT(0)), false}); });
+    guarded([&] {
+      const Token* type = token(c, ToyLexer::IDENT, 0);
+      members_.push_back(MemberDecl{name(token(c, ToyLexer::IDENT, 1)), name(type), {}, loc(type), false});
+    });
   }
 
   // funcHead : DEF IDENT '(' ( param ( ',' param )* )? ')' '{' ;
@@ -533,18 +590,24 @@ class Builder final : public toy::ToyBaseListener {
     guarded([&] {
       auto params = ctx_.copy(std::span<const ParamDecl>(params_).subspan(mark().params));
       params_.resize(mark().params);
-      head_ = Head{loc(c->DEF()), name(c->IDENT()), params};
+      head_ = Head{loc(token(c, ToyLexer::DEF)), name(token(c, ToyLexer::IDENT)), params};
     });
   }
 
   // param : IDENT # tensorParam
   void exitTensorParam(ToyParser::TensorParamContext* c) override {
-    guarded([&] { params_.push_back(ParamDecl{name(c->IDENT()), {}, loc(c->IDENT())}); });
+    guarded([&] {
+      const Token* id = token(c, ToyLexer::IDENT);
+      params_.push_back(ParamDecl{name(id), {}, loc(id)});
+    });
   }
 
   // param : IDENT IDENT # structParam
   void exitStructParam(ToyParser::StructParamContext* c) override {
-    guarded([&] { params_.push_back(ParamDecl{name(c->IDENT(1)), name(c->IDENT(0)), loc(c->IDENT(0))}); });
+    guarded([&] {
+      const Token* type = token(c, ToyLexer::IDENT, 0);
+      params_.push_back(ParamDecl{name(token(c, ToyLexer::IDENT, 1)), name(type), loc(type)});
+    });
   }
 
   // statement : VAR IDENT shape? '=' expr # varDecl
@@ -552,7 +615,8 @@ class Builder final : public toy::ToyBaseListener {
     guarded([&] {
       Expr* init = pop_expr();
       auto shape = shapes_.size() > mark().shapes ? pop_shape() : std::span<const std::uint64_t>{};
-      stmts_.push_back(ctx_.make<VarDeclStmt>(loc(c->VAR()), name(c->IDENT()), std::string_view{}, shape, init));
+      stmts_.push_back(ctx_.make<VarDeclStmt>(loc(token(c, ToyLexer::VAR)), name(token(c, ToyLexer::IDENT)),
+                                              std::string_view{}, shape, init));
     });
   }
 
@@ -560,7 +624,8 @@ class Builder final : public toy::ToyBaseListener {
   void exitTypedDecl(ToyParser::TypedDeclContext* c) override {
     guarded([&] {
       Expr* init = pop_expr();
-      stmts_.push_back(ctx_.make<VarDeclStmt>(loc(c->IDENT(0)), name(c->IDENT(1)), name(c->IDENT(0)),
+      const Token* type = token(c, ToyLexer::IDENT, 0);
+      stmts_.push_back(ctx_.make<VarDeclStmt>(loc(type), name(token(c, ToyLexer::IDENT, 1)), name(type),
                                               std::span<const std::uint64_t>{}, init));
     });
   }
@@ -569,13 +634,13 @@ class Builder final : public toy::ToyBaseListener {
   void exitReturnStmt(ToyParser::ReturnStmtContext* c) override {
     guarded([&] {
       Expr* value = exprs_.size() > mark().exprs ? pop_expr() : nullptr;
-      stmts_.push_back(ctx_.make<ReturnStmt>(loc(c->RETURN()), value));
+      stmts_.push_back(ctx_.make<ReturnStmt>(loc(token(c, ToyLexer::RETURN)), value));
     });
   }
 
   // statement : IDENT '(' args? ')' # callStmt
   void exitCallStmt(ToyParser::CallStmtContext* c) override {
-    guarded([&] { stmts_.push_back(make_call(c->IDENT())); });
+    guarded([&] { stmts_.push_back(make_call(token(c, ToyLexer::IDENT))); });
   }
 
   // statement : exprHead # exprStmt
@@ -590,14 +655,15 @@ class Builder final : public toy::ToyBaseListener {
   void exitParenStart(ToyParser::ParenStartContext*) override { parenthesize(); }
 
   // exprStart : NUMBER # numberStart
-  void exitNumberStart(ToyParser::NumberStartContext* c) override { push_number(c->NUMBER()); }
+  void exitNumberStart(ToyParser::NumberStartContext* c) override { push_number(token(c, ToyLexer::NUMBER)); }
 
   // shape : '<' ( NUMBER ( ',' NUMBER )* )? '>' ;
   void exitShape(ToyParser::ShapeContext* c) override {
     guarded([&] {
       std::vector<std::uint64_t> dims;
-      for (antlr4::tree::TerminalNode* n : c->NUMBER()) {
-        const Token* t = n->getSymbol();
+      for (antlr4::tree::ParseTree* child : c->children) {
+        const Token* t = child_token(child);
+        if (t->getType() != ToyLexer::NUMBER) continue;
         const std::string_view text = text_of(st_.file, t);
         std::uint64_t v = 0;
         for (char ch : text) {
@@ -626,14 +692,17 @@ class Builder final : public toy::ToyBaseListener {
 
   // primary : IDENT '(' args? ')' # callExpr
   void exitCallExpr(ToyParser::CallExprContext* c) override {
-    guarded([&] { exprs_.push_back(make_call(c->IDENT())); });
+    guarded([&] { exprs_.push_back(make_call(token(c, ToyLexer::IDENT))); });
   }
   // primary : IDENT # varExpr
   void exitVarExpr(ToyParser::VarExprContext* c) override {
-    guarded([&] { exprs_.push_back(ctx_.make<VarExpr>(loc(c->IDENT()), name(c->IDENT()))); });
+    guarded([&] {
+      const Token* id = token(c, ToyLexer::IDENT);
+      exprs_.push_back(ctx_.make<VarExpr>(loc(id), name(id)));
+    });
   }
   // primary : NUMBER # numberExpr
-  void exitNumberExpr(ToyParser::NumberExprContext* c) override { push_number(c->NUMBER()); }
+  void exitNumberExpr(ToyParser::NumberExprContext* c) override { push_number(token(c, ToyLexer::NUMBER)); }
   // primary : '(' expr ')' # parenExpr
   void exitParenExpr(ToyParser::ParenExprContext*) override { parenthesize(); }
 
@@ -651,7 +720,7 @@ class Builder final : public toy::ToyBaseListener {
       const std::size_t child_rank = f.kind == LitFrame::Lists ? f.child_rank : 0;
       lit_dims_.insert(lit_dims_.end() - static_cast<std::ptrdiff_t>(child_rank), f.items);
       if (f.ragged && !f.bad) {
-        st_.diags.error(loc(c->LBRACK()), "the items of this tensor literal do not have the same shape");
+        st_.diags.error(loc(token(c, ToyLexer::LBRACK)), "the items of this tensor literal do not have the same shape");
       }
       if (!lit_frames_.empty()) {
         lit_frames_.back().child_bad = f.bad || f.ragged;
@@ -663,7 +732,7 @@ class Builder final : public toy::ToyBaseListener {
       auto values = ctx_.copy(std::span<const double>(lit_values_));
       lit_dims_.clear();
       lit_values_.clear();
-      exprs_.push_back(ctx_.make<LiteralExpr>(loc(c->LBRACK()), dims, values));
+      exprs_.push_back(ctx_.make<LiteralExpr>(loc(token(c, ToyLexer::LBRACK)), dims, values));
     });
   }
 
@@ -671,8 +740,8 @@ class Builder final : public toy::ToyBaseListener {
   void exitLitItem(ToyParser::LitItemContext* c) override {
     guarded([&] {
       LitFrame& f = lit_frames_.back();
-      if (c->NUMBER() != nullptr) {
-        lit_values_.push_back(number(c->NUMBER()));
+      if (const Token* num = token(c, ToyLexer::NUMBER); num != nullptr) {
+        lit_values_.push_back(number(num));
         if (f.kind == LitFrame::Lists) f.ragged = true;
         if (f.kind == LitFrame::Empty) f.kind = LitFrame::Numbers;
       } else {
@@ -701,13 +770,13 @@ class Builder final : public toy::ToyBaseListener {
   void exitStructLit(ToyParser::StructLitContext* c) override {
     guarded([&] {
       auto items = take_exprs(mark().exprs);
-      exprs_.push_back(ctx_.make<StructLiteralExpr>(loc(c->LBRACE()), items));
+      exprs_.push_back(ctx_.make<StructLiteralExpr>(loc(token(c, ToyLexer::LBRACE)), items));
     });
   }
 
   // structItem : NUMBER | tensorLit | structLit ;
   void exitStructItem(ToyParser::StructItemContext* c) override {
-    if (c->NUMBER() != nullptr) push_number(c->NUMBER());
+    if (const Token* n = token(c, ToyLexer::NUMBER); n != nullptr) push_number(n);
   }
 
  private:
@@ -735,19 +804,19 @@ class Builder final : public toy::ToyBaseListener {
   }
 
   const Mark& mark() const { return marks_.back(); }
-  SourceLoc loc(antlr4::tree::TerminalNode* n) const { return loc_of(n->getSymbol()); }
-  std::string_view name(antlr4::tree::TerminalNode* n) { return ctx_.intern(text_of(st_.file, n->getSymbol())); }
+  static SourceLoc loc(const Token* t) { return loc_of(t); }
+  std::string_view name(const Token* t) { return ctx_.intern(text_of(st_.file, t)); }
 
-  double number(antlr4::tree::TerminalNode* n) const {
-    const std::string_view text = text_of(st_.file, n->getSymbol());
+  double number(const Token* t) const {
+    const std::string_view text = text_of(st_.file, t);
     double v = 0;
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v, std::chars_format::fixed);
     if (ec == std::errc::result_out_of_range) return std::strtod(std::string(text).c_str(), nullptr);
     (void)ptr;  // a malformed number was reported by the lexer; its prefix will do
     return v;
   }
-  void push_number(antlr4::tree::TerminalNode* n) {
-    guarded([&] { exprs_.push_back(ctx_.make<NumberExpr>(loc(n), number(n))); });
+  void push_number(const Token* t) {
+    guarded([&] { exprs_.push_back(ctx_.make<NumberExpr>(loc(t), number(t))); });
   }
   void parenthesize() {
     if (st_.unwinding || st_.pending || exprs_.empty()) return;
@@ -772,7 +841,7 @@ class Builder final : public toy::ToyBaseListener {
 
   /// IDENT '(' args? ')': a Print for `print` (exactly one argument, 3.2),
   /// a Call otherwise.
-  Expr* make_call(antlr4::tree::TerminalNode* callee) {
+  Expr* make_call(const Token* callee) {
     const std::string_view fn = name(callee);
     if (fn == "print") {
       const std::size_t n = exprs_.size() - mark().exprs;
@@ -794,9 +863,7 @@ class Builder final : public toy::ToyBaseListener {
       std::size_t next = mark().exprs;
       Expr* acc = exprs_[next++];
       for (antlr4::tree::ParseTree* child : c->children) {
-        auto* term = dynamic_cast<antlr4::tree::TerminalNode*>(child);
-        if (term == nullptr) continue;
-        const Token* op = term->getSymbol();
+        const Token* op = child_token(child);
         const Token* after = window_.get(op->getTokenIndex() + 1);
         Expr* rhs = exprs_[next++];
         const char opc = text_of(st_.file, op).front();
@@ -837,11 +904,18 @@ class UnitParser {
         parser_(&window_),
         strategy_(std::make_shared<ErrorStrategy>(state_)),
         builder_(state_, window_) {
-    if (options.token_mode == AllocMode::Arena) {
+    if (options.mode == AllocMode::Arena) {
       spaces::HeapOptions o;
       o.name("tokens").retain_on_reset();  // the same slabs serve every round
       if (options.parent != nullptr) o.parent(*options.parent);
       token_arena_ = std::make_unique<spaces::TrivialArena>(o);
+      // Contexts and terminal nodes are freed one by one at every tracker
+      // reset; a general heap reuses their blocks for the next item.
+      spaces::HeapOptions t;
+      t.name("contexts").single_threaded();  // one unit parses on one thread
+      if (options.parent != nullptr) t.parent(*options.parent);
+      tree_heap_ = spaces::Heap(t);
+      placement_.heap = &tree_heap_;
     }
     lexer_.removeErrorListeners();
     lexer_.setTokenFactory(&factory_);
@@ -858,6 +932,7 @@ class UnitParser {
     struct Restore {
       ~Restore() { tls_token_arena = nullptr; }
     } restore;
+    const ParseTreeScope tree_scope(&placement_);
     try {
       module();
     } catch (const NestingAbandon&) {
@@ -874,6 +949,8 @@ class UnitParser {
       // Arena mode: bytes the region held at most; new mode: bytes alive at most.
       stats->token_bytes_peak =
           (token_arena_ != nullptr ? factory_.peak() : window_.alive_peak()) * sizeof(UnitToken);
+      stats->tree_heap = tree_heap_.alive();
+      if (stats->tree_heap) stats->tree_stats = tree_heap_.stats();
     }
     auto& decls = builder_.decls();
     return state_.ctx.make<ModuleDecl>(state_.ctx.copy_ptrs(std::span<Node* const>(decls)));
@@ -999,8 +1076,14 @@ class UnitParser {
   ToyLexer lexer_;
   UnitTokenFactory factory_;
   std::unique_ptr<spaces::TrivialArena> token_arena_;
+  // Declared before parser_, which frees what is left in its tracker when
+  // it dies: the heap must outlive it.
+  spaces::Heap tree_heap_;  // rule contexts and terminal nodes (arena mode)
+  // Installed in both modes: with no heap (--alloc=new) it still marks the
+  // parse as unwinding when the global allocator throws.
+  ParseTreePlacement placement_{nullptr, &state_.unwinding};
   TokenWindow window_;
-  ToyParser parser_;
+  UnitToyParser parser_;
   std::shared_ptr<ErrorStrategy> strategy_;
   Builder builder_;
   std::size_t items_ = 0;

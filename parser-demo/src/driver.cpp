@@ -2,11 +2,14 @@
 // driver.cpp: the life of a translation unit, and running many in order.
 //
 // Heaps of one unit (all children of `unit`, which carries --mem-cap):
-//   source  region  the file's bytes                     until the unit ends
-//   tokens  region  ANTLR tokens, reset per item         until parsing ends
-//   ast     region  AST nodes (or global new)            until lowering ends
-//   ir      region  IR                                   until the unit ends
-//   values  general tensors and structs of the run       until the run ends
+//   source    region   the file's bytes                    until the unit ends
+//   tokens    region   ANTLR tokens, reset per item        until parsing ends
+//   contexts  general  ANTLR rule contexts and terminal    until parsing ends
+//                      nodes, freed after every item
+//   ast       region   AST nodes (or global new)           until lowering ends
+//   ir        region   IR                                  until the unit ends
+//   values    general  tensors and structs of the run      until the run ends
+// (--alloc=new: tokens, contexts and AST nodes come from the global heap.)
 // A cap failure anywhere unwinds to run_unit(), which names the phase.
 // Units run on threads with 256 MiB stacks (reserved, not committed) so a
 // parse at the nesting limit is far from the stack's end on any thread.
@@ -82,6 +85,7 @@ void append_stats(std::string& s, const std::string& path, const Options& o, con
                 "  input         %zu bytes, %zu tokens, %zu items; at most %zu tokens alive, %zu token bytes held\n",
                 u.input_bytes, u.parse.tokens, u.parse.items, u.parse.max_item_tokens, u.parse.token_bytes_peak);
   s += buf;
+  if (u.parse.tree_heap) append_heap(s, "contexts", u.parse.tree_stats);
   std::snprintf(buf, sizeof buf, "  ast           %zu nodes, %zu bytes requested, %zu allocations (--alloc=%s)\n",
                 u.ast_nodes, u.ast_bytes, u.ast_allocations, o.alloc == AllocMode::Arena ? "arena" : "new");
   s += buf;

@@ -3,7 +3,8 @@
 //
 // The big unit is generated: enough declarations that its AST, tokens and
 // IR cannot fit in 1 MiB. Its neighbours are small programs that must run
-// as if alone, before and after it, with -j 1 and -j 2.
+// as if alone, before and after it, with -j 1 and -j 2. The huge unit is one
+// statement whose parse alone (ANTLR's contexts) needs more than the cap.
 // ---------------------------------------------------------------------------
 #include "test_util.hpp"
 
@@ -43,6 +44,50 @@ TEST_P(CapTest, UnitOverCapFailsWhileNeighboursRun) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Jobs, CapTest, testing::Values(1u, 2u));
+
+/// One statement, `var a = (1) + (1) + ... ;`, of `terms` terms: about 60
+/// bytes of source and 14 ANTLR objects (10 rule contexts, 4 terminal
+/// nodes; over 1 KiB) per term, all alive until the statement ends.
+std::string huge_statement(int terms) {
+  std::string s = "def main() {\n  var a = (1)";
+  for (int i = 1; i < terms; ++i) s += " + (1)";
+  s += ";\n  print(a);\n}\n";
+  return s;
+}
+
+class ParseCapTest : public testing::TestWithParam<unsigned> {};
+
+// ANTLR's rule contexts and terminal nodes live in the unit's heap
+// (--alloc=arena), so a statement whose parse alone needs more than the cap
+// stops the unit while parsing. 10,000 terms need about 10 MiB of contexts
+// (16 MiB in all while parsing); without the contexts the unit peaks at
+// about 5 MiB, under the 8 MiB cap.
+TEST_P(ParseCapTest, HugeStatementOverCapFailsWhileParsing) {
+  test::ScratchDir dir;
+  dir.write("small.toy", "def main() {\n  print([1, 2]);\n}\n");
+  dir.write("huge.toy", huge_statement(10000));
+  dir.write("after.toy", "def main() {\n  print(3);\n}\n");
+  Options o;
+  o.mem_cap = std::size_t{8} << 20;
+  o.jobs = GetParam();
+  const test::RunOutput r = test::run_all({"small.toy", "huge.toy", "after.toy"}, o);
+  EXPECT_EQ(r.status, ExitStatus::CapExceeded);
+  EXPECT_EQ(r.out, "1.000000 2.000000 3.000000 ");
+  EXPECT_TRUE(std::regex_match(r.err, std::regex("huge\\.toy: error: memory cap of 8 MiB exceeded while parsing "
+                                                 "\\(footprint [0-9]+, request [0-9]+\\)\n")))
+      << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Jobs, ParseCapTest, testing::Values(1u, 2u));
+
+// The same statement compiles and runs under a cap that holds its parse.
+TEST(CapLimitTest, HugeStatementUnderCapRuns) {
+  Options o;
+  o.mem_cap = std::size_t{64} << 20;
+  const UnitResult r = test::compile(huge_statement(10000), o);
+  EXPECT_EQ(r.status, ExitStatus::Ok) << r.err;
+  EXPECT_EQ(r.out, "10000.000000 ");
+}
 
 // The same program fits when the cap is large enough, and prints the same result.
 TEST(CapLimitTest, ProgramUnderCapRuns) {

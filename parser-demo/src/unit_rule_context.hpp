@@ -1,0 +1,104 @@
+// ---------------------------------------------------------------------------
+// unit_rule_context.hpp: where the Toy parser's rule contexts live.
+//
+// Toy.g4 names UnitRuleContext as its contextSuperClass, so every rule
+// context the generated parser makes (ParseTreeTracker::createInstance, a
+// plain `new`) gets its memory from UnitRuleContext::operator new: from the
+// heap the calling thread installed with ParseTreeScope (ast_builder.cpp
+// installs a general heap under the unit's heap in --alloc=arena, so
+// --mem-cap counts contexts), or from the global allocator (--alloc=new, or
+// no scope). UnitTerminalNode does the same for the terminal nodes
+// ast_builder.cpp's parser makes in its consume(). Deletion checks which
+// allocator owns the block, so it is right whatever is installed then.
+//
+// Included by the generated ToyParser.h and by ast_builder.cpp only: no
+// other file of spacesc sees ANTLR.
+// ---------------------------------------------------------------------------
+#ifndef SPACESC_UNIT_RULE_CONTEXT_HPP
+#define SPACESC_UNIT_RULE_CONTEXT_HPP
+
+#include <antlr4-runtime.h>
+
+#include <spaces/heap.hpp>
+
+#include <cstddef>
+#include <new>
+
+namespace spacesc {
+
+/// Where the calling thread's parse-tree objects go while a parse runs.
+struct ParseTreePlacement {
+  spaces::Heap* heap = nullptr;  ///< a general heap; nullptr: the global allocator
+  bool* unwinding = nullptr;     ///< set before an allocation failure leaves operator new
+};
+
+namespace detail {
+
+/// The calling thread's placement; a thread-local because operator new is
+/// static. Each unit parses on one thread.
+inline constinit thread_local const ParseTreePlacement* tls_parse_tree_placement = nullptr;
+
+inline void* parse_tree_allocate(std::size_t n) {
+  const ParseTreePlacement* p = tls_parse_tree_placement;
+  if (p == nullptr) return ::operator new(n);
+  try {
+    return p->heap != nullptr ? p->heap->allocate(n) : ::operator new(n);
+  } catch (...) {
+    // The exception leaves through generated code whose scope guards call
+    // the listeners: they must know the parse is being abandoned.
+    if (p->unwinding != nullptr) *p->unwinding = true;
+    throw;
+  }
+}
+
+/// Frees a block from parse_tree_allocate, whichever way it was made: a
+/// block spaces owns goes back to its heap (spaces_free takes a block of
+/// any heap), anything else to the global allocator.
+inline void parse_tree_deallocate(void* p) noexcept {
+  if (spaces_owns(p) != 0)
+    spaces::Heap::deallocate(p);
+  else
+    ::operator delete(p);
+}
+
+}  // namespace detail
+
+/// Installs `placement` for the calling thread for the scope's lifetime.
+class ParseTreeScope {
+ public:
+  explicit ParseTreeScope(const ParseTreePlacement* placement) noexcept
+      : previous_(detail::tls_parse_tree_placement) {
+    detail::tls_parse_tree_placement = placement;
+  }
+  ~ParseTreeScope() { detail::tls_parse_tree_placement = previous_; }
+  ParseTreeScope(const ParseTreeScope&) = delete;
+  ParseTreeScope& operator=(const ParseTreeScope&) = delete;
+
+ private:
+  const ParseTreePlacement* previous_;
+};
+
+/// The base of every rule context of the Toy parser (Toy.g4's
+/// contextSuperClass). Deleted through ParseTree* by the tracker: the
+/// virtual destructor finds this operator delete.
+class UnitRuleContext : public antlr4::ParserRuleContext {
+ public:
+  using antlr4::ParserRuleContext::ParserRuleContext;
+  UnitRuleContext() = default;
+
+  static void* operator new(std::size_t n) { return detail::parse_tree_allocate(n); }
+  static void operator delete(void* p) noexcept { detail::parse_tree_deallocate(p); }
+};
+
+/// A terminal node placed like the rule contexts.
+class UnitTerminalNode final : public antlr4::tree::TerminalNodeImpl {
+ public:
+  using antlr4::tree::TerminalNodeImpl::TerminalNodeImpl;
+
+  static void* operator new(std::size_t n) { return detail::parse_tree_allocate(n); }
+  static void operator delete(void* p) noexcept { detail::parse_tree_deallocate(p); }
+};
+
+}  // namespace spacesc
+
+#endif  // SPACESC_UNIT_RULE_CONTEXT_HPP
