@@ -24,23 +24,32 @@ std::string big_program(int statements) {
   return s;
 }
 
+/// Compiles small.toy, `name` (`source`, over `cap_mib` MiB) and after.toy
+/// with `jobs` threads: the middle unit must stop while parsing with the cap
+/// message and exit status 3, its neighbours must print as if alone.
+void expect_middle_unit_over_cap(const std::string& name, const std::string& source, std::size_t cap_mib,
+                                 unsigned jobs) {
+  test::ScratchDir dir;
+  dir.write("small.toy", "def main() {\n  print([1, 2]);\n}\n");
+  dir.write(name, source);
+  dir.write("after.toy", "def main() {\n  print(3);\n}\n");
+  Options o;
+  o.mem_cap = cap_mib << 20;
+  o.jobs = jobs;
+  const test::RunOutput r = test::run_all({"small.toy", name, "after.toy"}, o);
+  EXPECT_EQ(r.status, ExitStatus::CapExceeded);
+  EXPECT_EQ(r.out, "1.000000 2.000000 3.000000 ");
+  const std::string message = std::regex_replace(name, std::regex("\\."), "\\.") + ": error: memory cap of " +
+                              std::to_string(cap_mib) +
+                              " MiB exceeded while parsing \\(footprint [0-9]+, request [0-9]+\\)\n";
+  EXPECT_TRUE(std::regex_match(r.err, std::regex(message))) << r.err;
+}
+
 class CapTest : public testing::TestWithParam<unsigned> {};
 
 // The unit over the cap exits 3 with the cap message; its neighbours still print.
 TEST_P(CapTest, UnitOverCapFailsWhileNeighboursRun) {
-  test::ScratchDir dir;
-  dir.write("small.toy", "def main() {\n  print([1, 2]);\n}\n");
-  dir.write("big.toy", big_program(3000));
-  dir.write("after.toy", "def main() {\n  print(3);\n}\n");
-  Options o;
-  o.mem_cap = std::size_t{1} << 20;
-  o.jobs = GetParam();
-  const test::RunOutput r = test::run_all({"small.toy", "big.toy", "after.toy"}, o);
-  EXPECT_EQ(r.status, ExitStatus::CapExceeded);
-  EXPECT_EQ(r.out, "1.000000 2.000000 3.000000 ");
-  EXPECT_TRUE(std::regex_match(r.err, std::regex("big\\.toy: error: memory cap of 1 MiB exceeded while parsing "
-                                                 "\\(footprint [0-9]+, request [0-9]+\\)\n")))
-      << r.err;
+  expect_middle_unit_over_cap("big.toy", big_program(3000), 1, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Jobs, CapTest, testing::Values(1u, 2u));
@@ -63,19 +72,7 @@ class ParseCapTest : public testing::TestWithParam<unsigned> {};
 // (16 MiB in all while parsing); without the contexts the unit peaks at
 // about 5 MiB, under the 8 MiB cap.
 TEST_P(ParseCapTest, HugeStatementOverCapFailsWhileParsing) {
-  test::ScratchDir dir;
-  dir.write("small.toy", "def main() {\n  print([1, 2]);\n}\n");
-  dir.write("huge.toy", huge_statement(10000));
-  dir.write("after.toy", "def main() {\n  print(3);\n}\n");
-  Options o;
-  o.mem_cap = std::size_t{8} << 20;
-  o.jobs = GetParam();
-  const test::RunOutput r = test::run_all({"small.toy", "huge.toy", "after.toy"}, o);
-  EXPECT_EQ(r.status, ExitStatus::CapExceeded);
-  EXPECT_EQ(r.out, "1.000000 2.000000 3.000000 ");
-  EXPECT_TRUE(std::regex_match(r.err, std::regex("huge\\.toy: error: memory cap of 8 MiB exceeded while parsing "
-                                                 "\\(footprint [0-9]+, request [0-9]+\\)\n")))
-      << r.err;
+  expect_middle_unit_over_cap("huge.toy", huge_statement(10000), 8, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Jobs, ParseCapTest, testing::Values(1u, 2u));
