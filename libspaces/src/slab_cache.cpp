@@ -8,6 +8,8 @@
 //               so the most recently used memory is reused first
 //   warm bins   multi-slab runs released one by one (large blocks), binned by
 //               length and coalesced with warm neighbours
+//   warm + cold a warm run too short, lengthened with the cold memory next
+//               to it (take_warm_extended)
 //   cold bins   runs whose pages went back to the OS (or were never touched),
 //               binned and coalesced with cold neighbours
 //   fresh       the untouched rest of the newest OS reservation, then a new
@@ -245,6 +247,50 @@ SlabHeader* take_from_bins(Bins& bins, std::size_t slabs, std::size_t align, std
   return nullptr;
 }
 
+/// A warm binned run too short for `slabs`, lengthened with the cold memory
+/// next to it: the binned cold run after it, the untouched reservation after
+/// it, or the cold run before it. A large block freed and a larger one
+/// allocated then reuse the freed block's resident pages and fault in only
+/// the difference, where a run taken cold would leave them resident and
+/// unused until they age out. Largest warm runs first; a few per bin.
+SlabHeader* take_warm_extended(std::size_t slabs) noexcept {
+  Bins& warm = g_cache.warm_bins;
+  if (warm.slabs == 0) return nullptr;
+  for (std::size_t i = bin_index(slabs) + 1; i-- > 0;) {
+    int budget = 4;
+    for (SlabHeader* r = warm.lists[i].front(); r != nullptr && budget-- > 0; r = r->next) {
+      if (r->slabs >= slabs) continue;  // take_from_bins passed it over for its alignment
+      const std::uintptr_t base = base_of(r);
+      const std::uintptr_t end = base + r->slabs * kSlabSize;
+      const std::size_t missing = slabs - r->slabs;
+      std::uintptr_t h = 0;
+      if (SlabHeader* after = free_run_at(end);
+          after != nullptr && (after->flags & kSlabCold) != 0 && after->slabs >= missing) {
+        g_cache.cold_bins.remove(after);
+        const std::size_t rest = after->slabs - missing;
+        h = base;
+        map_mark(h, slabs, Granule::Head, Granule::Interior);  // before re-binning the rest
+        if (rest > 0) bin_run(h + slabs * kSlabSize, rest, true);
+      } else if (end == g_cache.fresh && g_cache.fresh_end - g_cache.fresh >= missing * kSlabSize) {
+        h = base;
+        g_cache.fresh += missing * kSlabSize;
+      } else if (SlabHeader* before = free_run_before(base);
+                 before != nullptr && (before->flags & kSlabCold) != 0 && before->slabs >= missing) {
+        g_cache.cold_bins.remove(before);
+        const std::size_t rest = before->slabs - missing;
+        h = base - missing * kSlabSize;
+        map_mark(h, slabs, Granule::Head, Granule::Interior);
+        if (rest > 0) bin_run(base_of(before), rest, true);
+      } else {
+        continue;
+      }
+      warm.remove(r);
+      return header_at(h);
+    }
+  }
+  return nullptr;
+}
+
 /// Takes from the untouched reservation, mapping a new one when needed.
 SlabHeader* take_fresh(std::size_t slabs, std::size_t align, std::size_t offset, int* err) noexcept {
   std::uintptr_t h = fit(g_cache.fresh, g_cache.fresh_end - g_cache.fresh, slabs, align, offset);
@@ -398,6 +444,7 @@ SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offs
     }
   }
   if (r == nullptr) r = take_from_bins(g_cache.warm_bins, slabs, align, offset, false);
+  if (r == nullptr && slabs > 1 && align <= kSlabSize) r = take_warm_extended(slabs);
   if (r == nullptr) r = take_from_bins(g_cache.cold_bins, slabs, align, offset, true);
   if (r == nullptr) r = take_fresh(slabs, align, offset, err);
   if (r == nullptr) return nullptr;

@@ -88,4 +88,61 @@ TEST(SlabCacheTest, NeighbouringSpansCoalesce) {
   spaces_heap_destroy(h);
 }
 
+// A freed span too short for a new one grows into the untouched reservation
+// after it: its resident pages are reused, not left warm beside a cold run.
+TEST(SlabCacheTest, WarmRunGrowsIntoFreshMemory) {
+  spaces_collect();
+  spaces_heap_t* h = make_heap("grow-fresh", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED);
+  // Larger than a reservation (32 MiB): maps one of its own size with no
+  // room left, so the next span starts a new reservation with room after it.
+  void* x = spaces_alloc(h, (33u << 20) - 1024);
+  ASSERT_NE(x, nullptr);
+  void* a = spaces_alloc(h, 3 * kSlabSize - 1024);  // 3 slabs
+  ASSERT_NE(a, nullptr);
+  spaces_free(a);
+  void* c = spaces_alloc(h, 5 * kSlabSize - 1024);  // 5 slabs
+  EXPECT_EQ(run_base(slab_of(c)), run_base(slab_of(a)));
+  spaces_heap_destroy(h);
+}
+
+// The same with a cold run after the warm one: b's pages went back to the OS
+// (spaces_collect), a's are resident; five slabs take a and two of b, and the
+// slab of b left over stays a free run.
+TEST(SlabCacheTest, WarmRunGrowsIntoColdRunAfterIt) {
+  spaces_collect();
+  spaces_heap_t* h = make_heap("grow-after", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED);
+  void* a = spaces_alloc(h, 3 * kSlabSize - 1024);
+  void* b = spaces_alloc(h, 3 * kSlabSize - 1024);
+  ASSERT_EQ(run_base(slab_of(b)), run_base(slab_of(a)) + 3 * kSlabSize);
+  spaces_free(b);
+  spaces_collect();  // b is cold
+  spaces_free(a);    // a is warm
+  void* c = spaces_alloc(h, 5 * kSlabSize - 1024);
+  EXPECT_EQ(run_base(slab_of(c)), run_base(slab_of(a)));
+  EXPECT_EQ(map_get(run_base(slab_of(a)) + 5 * kSlabSize), Granule::FreeHead);  // b's last slab
+  spaces_free(c);
+  spaces_heap_destroy(h);
+}
+
+// And with a cold run before it: five slabs take the last two slabs of a and
+// all of b, when what follows b is in use.
+TEST(SlabCacheTest, WarmRunGrowsIntoColdRunBeforeIt) {
+  spaces_collect();
+  spaces_heap_t* h = make_heap("grow-before", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED);
+  void* a = spaces_alloc(h, 3 * kSlabSize - 1024);
+  void* b = spaces_alloc(h, 3 * kSlabSize - 1024);
+  void* z = spaces_alloc(h, 3 * kSlabSize - 1024);
+  ASSERT_EQ(run_base(slab_of(b)), run_base(slab_of(a)) + 3 * kSlabSize);
+  ASSERT_EQ(run_base(slab_of(z)), run_base(slab_of(b)) + 3 * kSlabSize);
+  spaces_free(a);
+  spaces_collect();  // a is cold
+  spaces_free(b);    // b is warm
+  void* c = spaces_alloc(h, 5 * kSlabSize - 1024);
+  EXPECT_EQ(run_base(slab_of(c)), run_base(slab_of(a)) + kSlabSize);
+  EXPECT_EQ(map_get(run_base(slab_of(a))), Granule::FreeHead);  // a's first slab is still free
+  spaces_free(c);
+  spaces_free(z);
+  spaces_heap_destroy(h);
+}
+
 }  // namespace
