@@ -259,7 +259,7 @@ SlabHeader* take_warm_extended(std::size_t slabs) noexcept {
   for (std::size_t i = bin_index(slabs) + 1; i-- > 0;) {
     int budget = 4;
     for (SlabHeader* r = warm.lists[i].front(); r != nullptr && budget-- > 0; r = r->next) {
-      if (r->slabs >= slabs) continue;  // take_from_bins passed it over for its alignment
+      if (r->slabs >= slabs) continue;  // past take_from_bins' 16 runs a bin; not ours to find
       const std::uintptr_t base = base_of(r);
       const std::uintptr_t end = base + r->slabs * kSlabSize;
       const std::size_t missing = slabs - r->slabs;
