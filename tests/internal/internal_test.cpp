@@ -105,44 +105,34 @@ TEST(SlabCacheTest, WarmRunGrowsIntoFreshMemory) {
   spaces_heap_destroy(h);
 }
 
-// The same with a cold run after the warm one: b's pages went back to the OS
-// (spaces_collect), a's are resident; five slabs take a and two of b, and the
-// slab of b left over stays a free run.
-TEST(SlabCacheTest, WarmRunGrowsIntoColdRunAfterIt) {
+/// Three neighbouring 3-slab spans; span `cold` is freed and its pages go
+/// back to the OS (spaces_collect), then span `warm` is freed, then a 5-slab
+/// span is allocated. Returns its offset in slabs from the first span's base.
+std::ptrdiff_t five_slabs_after(std::size_t cold, std::size_t warm) {
   spaces_collect();
-  spaces_heap_t* h = make_heap("grow-after", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED);
-  void* a = spaces_alloc(h, 3 * kSlabSize - 1024);
-  void* b = spaces_alloc(h, 3 * kSlabSize - 1024);
-  ASSERT_EQ(run_base(slab_of(b)), run_base(slab_of(a)) + 3 * kSlabSize);
-  spaces_free(b);
-  spaces_collect();  // b is cold
-  spaces_free(a);    // a is warm
+  spaces_heap_t* h = make_heap("grow", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED);
+  void* spans[3];
+  for (void*& p : spans) p = spaces_alloc(h, 3 * kSlabSize - 1024);
+  const std::uintptr_t base = run_base(slab_of(spans[0]));
+  for (std::size_t i = 1; i < 3; ++i) EXPECT_EQ(run_base(slab_of(spans[i])), base + 3 * i * kSlabSize);
+  spaces_free(spans[cold]);
+  spaces_collect();
+  spaces_free(spans[warm]);
   void* c = spaces_alloc(h, 5 * kSlabSize - 1024);
-  EXPECT_EQ(run_base(slab_of(c)), run_base(slab_of(a)));
-  EXPECT_EQ(map_get(run_base(slab_of(a)) + 5 * kSlabSize), Granule::FreeHead);  // b's last slab
-  spaces_free(c);
+  const auto at = static_cast<std::ptrdiff_t>(run_base(slab_of(c)) - base) / static_cast<std::ptrdiff_t>(kSlabSize);
+  // The slab left over from the cold span is still a free run.
+  const std::uintptr_t leftover = cold > warm ? base + 3 * cold * kSlabSize + 2 * kSlabSize : base + 3 * cold * kSlabSize;
+  EXPECT_EQ(map_get(leftover), Granule::FreeHead);
   spaces_heap_destroy(h);
+  return at;
 }
 
-// And with a cold run before it: five slabs take the last two slabs of a and
-// all of b, when what follows b is in use.
-TEST(SlabCacheTest, WarmRunGrowsIntoColdRunBeforeIt) {
-  spaces_collect();
-  spaces_heap_t* h = make_heap("grow-before", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED);
-  void* a = spaces_alloc(h, 3 * kSlabSize - 1024);
-  void* b = spaces_alloc(h, 3 * kSlabSize - 1024);
-  void* z = spaces_alloc(h, 3 * kSlabSize - 1024);
-  ASSERT_EQ(run_base(slab_of(b)), run_base(slab_of(a)) + 3 * kSlabSize);
-  ASSERT_EQ(run_base(slab_of(z)), run_base(slab_of(b)) + 3 * kSlabSize);
-  spaces_free(a);
-  spaces_collect();  // a is cold
-  spaces_free(b);    // b is warm
-  void* c = spaces_alloc(h, 5 * kSlabSize - 1024);
-  EXPECT_EQ(run_base(slab_of(c)), run_base(slab_of(a)) + kSlabSize);
-  EXPECT_EQ(map_get(run_base(slab_of(a))), Granule::FreeHead);  // a's first slab is still free
-  spaces_free(c);
-  spaces_free(z);
-  spaces_heap_destroy(h);
-}
+// The same with a cold run after the warm one: five slabs take the first
+// span and two slabs of the second.
+TEST(SlabCacheTest, WarmRunGrowsIntoColdRunAfterIt) { EXPECT_EQ(five_slabs_after(1, 0), 0); }
+
+// And with a cold run before it: the last two slabs of the first span and
+// all of the second (the third, in use, stops it growing forwards).
+TEST(SlabCacheTest, WarmRunGrowsIntoColdRunBeforeIt) { EXPECT_EQ(five_slabs_after(0, 1), 1); }
 
 }  // namespace
