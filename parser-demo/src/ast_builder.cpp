@@ -563,7 +563,8 @@ class Builder final : public toy::ToyBaseListener {
     guarded([&] {
       auto members = ctx_.copy(std::span<const MemberDecl>(members_).subspan(mark().members));
       members_.resize(mark().members);
-      decls_.push_back(ctx_.make<StructDecl>(loc(token(c, ToyLexer::STRUCT)), name(token(c, ToyLexer::IDENT)), members));
+      decls_.push_back(
+          ctx_.make<StructDecl>(loc_of(token(c, ToyLexer::STRUCT)), name(token(c, ToyLexer::IDENT)), members));
     });
   }
 
@@ -573,7 +574,7 @@ class Builder final : public toy::ToyBaseListener {
       const bool has_shape = shapes_.size() > mark().shapes;
       members_.push_back(MemberDecl{name(token(c, ToyLexer::IDENT)), {},
                                     has_shape ? pop_shape() : std::span<const std::uint64_t>{},
-                                    loc(token(c, ToyLexer::VAR)), has_shape});
+                                    loc_of(token(c, ToyLexer::VAR)), has_shape});
     });
   }
 
@@ -581,7 +582,7 @@ class Builder final : public toy::ToyBaseListener {
   void exitStructMember(ToyParser::StructMemberContext* c) override {
     guarded([&] {
       const Token* type = token(c, ToyLexer::IDENT, 0);
-      members_.push_back(MemberDecl{name(token(c, ToyLexer::IDENT, 1)), name(type), {}, loc(type), false});
+      members_.push_back(MemberDecl{name(token(c, ToyLexer::IDENT, 1)), name(type), {}, loc_of(type), false});
     });
   }
 
@@ -590,7 +591,7 @@ class Builder final : public toy::ToyBaseListener {
     guarded([&] {
       auto params = ctx_.copy(std::span<const ParamDecl>(params_).subspan(mark().params));
       params_.resize(mark().params);
-      head_ = Head{loc(token(c, ToyLexer::DEF)), name(token(c, ToyLexer::IDENT)), params};
+      head_ = Head{loc_of(token(c, ToyLexer::DEF)), name(token(c, ToyLexer::IDENT)), params};
     });
   }
 
@@ -598,7 +599,7 @@ class Builder final : public toy::ToyBaseListener {
   void exitTensorParam(ToyParser::TensorParamContext* c) override {
     guarded([&] {
       const Token* id = token(c, ToyLexer::IDENT);
-      params_.push_back(ParamDecl{name(id), {}, loc(id)});
+      params_.push_back(ParamDecl{name(id), {}, loc_of(id)});
     });
   }
 
@@ -606,7 +607,7 @@ class Builder final : public toy::ToyBaseListener {
   void exitStructParam(ToyParser::StructParamContext* c) override {
     guarded([&] {
       const Token* type = token(c, ToyLexer::IDENT, 0);
-      params_.push_back(ParamDecl{name(token(c, ToyLexer::IDENT, 1)), name(type), loc(type)});
+      params_.push_back(ParamDecl{name(token(c, ToyLexer::IDENT, 1)), name(type), loc_of(type)});
     });
   }
 
@@ -615,7 +616,7 @@ class Builder final : public toy::ToyBaseListener {
     guarded([&] {
       Expr* init = pop_expr();
       auto shape = shapes_.size() > mark().shapes ? pop_shape() : std::span<const std::uint64_t>{};
-      stmts_.push_back(ctx_.make<VarDeclStmt>(loc(token(c, ToyLexer::VAR)), name(token(c, ToyLexer::IDENT)),
+      stmts_.push_back(ctx_.make<VarDeclStmt>(loc_of(token(c, ToyLexer::VAR)), name(token(c, ToyLexer::IDENT)),
                                               std::string_view{}, shape, init));
     });
   }
@@ -625,7 +626,7 @@ class Builder final : public toy::ToyBaseListener {
     guarded([&] {
       Expr* init = pop_expr();
       const Token* type = token(c, ToyLexer::IDENT, 0);
-      stmts_.push_back(ctx_.make<VarDeclStmt>(loc(type), name(token(c, ToyLexer::IDENT, 1)), name(type),
+      stmts_.push_back(ctx_.make<VarDeclStmt>(loc_of(type), name(token(c, ToyLexer::IDENT, 1)), name(type),
                                               std::span<const std::uint64_t>{}, init));
     });
   }
@@ -634,7 +635,7 @@ class Builder final : public toy::ToyBaseListener {
   void exitReturnStmt(ToyParser::ReturnStmtContext* c) override {
     guarded([&] {
       Expr* value = exprs_.size() > mark().exprs ? pop_expr() : nullptr;
-      stmts_.push_back(ctx_.make<ReturnStmt>(loc(token(c, ToyLexer::RETURN)), value));
+      stmts_.push_back(ctx_.make<ReturnStmt>(loc_of(token(c, ToyLexer::RETURN)), value));
     });
   }
 
@@ -698,7 +699,7 @@ class Builder final : public toy::ToyBaseListener {
   void exitVarExpr(ToyParser::VarExprContext* c) override {
     guarded([&] {
       const Token* id = token(c, ToyLexer::IDENT);
-      exprs_.push_back(ctx_.make<VarExpr>(loc(id), name(id)));
+      exprs_.push_back(ctx_.make<VarExpr>(loc_of(id), name(id)));
     });
   }
   // primary : NUMBER # numberExpr
@@ -720,7 +721,8 @@ class Builder final : public toy::ToyBaseListener {
       const std::size_t child_rank = f.kind == LitFrame::Lists ? f.child_rank : 0;
       lit_dims_.insert(lit_dims_.end() - static_cast<std::ptrdiff_t>(child_rank), f.items);
       if (f.ragged && !f.bad) {
-        st_.diags.error(loc(token(c, ToyLexer::LBRACK)), "the items of this tensor literal do not have the same shape");
+        st_.diags.error(loc_of(token(c, ToyLexer::LBRACK)),
+                        "the items of this tensor literal do not have the same shape");
       }
       if (!lit_frames_.empty()) {
         lit_frames_.back().child_bad = f.bad || f.ragged;
@@ -732,7 +734,7 @@ class Builder final : public toy::ToyBaseListener {
       auto values = ctx_.copy(std::span<const double>(lit_values_));
       lit_dims_.clear();
       lit_values_.clear();
-      exprs_.push_back(ctx_.make<LiteralExpr>(loc(token(c, ToyLexer::LBRACK)), dims, values));
+      exprs_.push_back(ctx_.make<LiteralExpr>(loc_of(token(c, ToyLexer::LBRACK)), dims, values));
     });
   }
 
@@ -770,7 +772,7 @@ class Builder final : public toy::ToyBaseListener {
   void exitStructLit(ToyParser::StructLitContext* c) override {
     guarded([&] {
       auto items = take_exprs(mark().exprs);
-      exprs_.push_back(ctx_.make<StructLiteralExpr>(loc(token(c, ToyLexer::LBRACE)), items));
+      exprs_.push_back(ctx_.make<StructLiteralExpr>(loc_of(token(c, ToyLexer::LBRACE)), items));
     });
   }
 
@@ -804,7 +806,6 @@ class Builder final : public toy::ToyBaseListener {
   }
 
   const Mark& mark() const { return marks_.back(); }
-  static SourceLoc loc(const Token* t) { return loc_of(t); }
   std::string_view name(const Token* t) { return ctx_.intern(text_of(st_.file, t)); }
 
   double number(const Token* t) const {
@@ -816,7 +817,7 @@ class Builder final : public toy::ToyBaseListener {
     return v;
   }
   void push_number(const Token* t) {
-    guarded([&] { exprs_.push_back(ctx_.make<NumberExpr>(loc(t), number(t))); });
+    guarded([&] { exprs_.push_back(ctx_.make<NumberExpr>(loc_of(t), number(t))); });
   }
   void parenthesize() {
     if (st_.unwinding || st_.pending || exprs_.empty()) return;
@@ -846,13 +847,13 @@ class Builder final : public toy::ToyBaseListener {
     if (fn == "print") {
       const std::size_t n = exprs_.size() - mark().exprs;
       if (n != 1) {
-        st_.diags.error(loc(callee), "print takes exactly one argument, found " + std::to_string(n));
+        st_.diags.error(loc_of(callee), "print takes exactly one argument, found " + std::to_string(n));
         exprs_.resize(mark().exprs);
-        return ctx_.make<PrintExpr>(loc(callee), ctx_.make<NumberExpr>(loc(callee), 0.0));
+        return ctx_.make<PrintExpr>(loc_of(callee), ctx_.make<NumberExpr>(loc_of(callee), 0.0));
       }
-      return ctx_.make<PrintExpr>(loc(callee), pop_expr());
+      return ctx_.make<PrintExpr>(loc_of(callee), pop_expr());
     }
-    return ctx_.make<CallExpr>(loc(callee), fn, take_exprs(mark().exprs));
+    return ctx_.make<CallExpr>(loc_of(callee), fn, take_exprs(mark().exprs));
   }
 
   /// Folds `operand (op operand)*` to the left. The operators are the
