@@ -70,9 +70,11 @@ std::size_t block_usable_size(const SlabHeader* s, const void* p) noexcept {
 }
 
 void* heap_realloc(Heap* h, void* p, std::size_t size, std::size_t align) noexcept {
-  SlabHeader* s = slab_of(p);
-  if (SPACES_HARDENED) s = slab_checked(p);
-  if (s == nullptr || s->heap != h) {
+  // Any pointer value may arrive here: look it up in the granule map before
+  // reading a header (spaces.h promises EINVAL for a foreign pointer).
+  SlabHeader* s = slab_checked(p);
+  if (s != nullptr) hardened_check_block(p, "realloc");
+  if (s == nullptr || s->heap != h || (s->kind != SlabKind::Region && !is_block_start(s, p))) {
     record_failure(SPACES_E_INVALID, h, size);
     return nullptr;
   }

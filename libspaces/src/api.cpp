@@ -27,34 +27,6 @@ SPACES_ALWAYS_INLINE Heap* alloc_heap(spaces_heap_t* heap) noexcept {
 
 bool valid_alignment(std::size_t a) noexcept { return a != 0 && (a & (a - 1)) == 0 && a <= SPACES_MAX_ALIGNMENT; }
 
-#if SPACES_HARDENED
-/// Hardened builds check every pointer handed to free before touching it.
-SPACES_NO_SANITIZE_ADDRESS void check_free(void* p) noexcept {
-  SlabHeader* s = slab_checked(p);
-  if (s == nullptr) {
-    const std::uintptr_t base = (reinterpret_cast<std::uintptr_t>(p) - 1) & ~kSlabMask;
-    const Granule g = map_get(base);
-    if (g == Granule::FreeHead || (g == Granule::Head && header_at(base)->magic == kFreeRunMagic))
-      fatal("spaces: double free of %p: its slab was already released\n", p);
-    fatal("spaces: free of %p, which is not a block spaces handed out (foreign or interior pointer)\n", p);
-  }
-  Heap* h = s->heap;
-  if (h == nullptr || h->magic != kHeapMagic || s->heap_gen != h->gen)
-    fatal("spaces: free of %p, a block of a heap that was destroyed or reset\n", p);
-  if (!is_block_start(s, p)) fatal("spaces: free of %p in heap '%s': not the start of a block\n", p, h->name);
-  if (s->kind == SlabKind::Small) {
-    const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
-    const bool mine = (o & ~kOwnerFlags) == thread_tag() || (s->flags & kSlabSingleThreaded) != 0;
-    if (mine) {
-      for (const Block* b : {s->free, s->local_free})
-        for (; b != nullptr; b = read_link(b))
-          if (b == p) fatal("spaces: double free of %p in heap '%s'\n", p, h->name);
-    }
-    if (s->used.load(std::memory_order_relaxed) == 0)
-      fatal("spaces: double free of %p in heap '%s'\n", p, h->name);
-  }
-}
-#endif
 
 }  // namespace
 
@@ -187,9 +159,7 @@ void* spaces_realloc(spaces_heap_t* heap, void* ptr, size_t size) noexcept {
 
 void spaces_free(void* ptr) noexcept {
   if (ptr == nullptr) return;
-#if SPACES_HARDENED
-  check_free(ptr);
-#endif
+  if constexpr (SPACES_HARDENED) hardened_check_block(ptr, "free");
   free_block(ptr);
 }
 

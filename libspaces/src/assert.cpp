@@ -104,6 +104,16 @@ void fatal(const char* fmt, ...) noexcept {
   std::abort();
 }
 
+void corrupt_list_fatal(const SlabHeader* s, const char* what) noexcept {
+  fatal("spaces: heap '%s': the %s of slab %p is corrupted (a block freed twice, or written after it was freed)\n",
+        heap_name_of(s->heap), what, static_cast<const void*>(s));
+}
+
+void corrupt_delayed_fatal(const Shard* sh) noexcept {
+  fatal("spaces: heap '%s': the list of blocks freed into full slabs is corrupted (a block freed twice?)\n",
+        heap_name_of(sh->heap));
+}
+
 void assert_fail(const char* expr, const char* file, int line) noexcept {
   fatal("spaces: %s:%d: assertion failed: %s\n", file, line, expr);
 }

@@ -1,8 +1,9 @@
 // ---------------------------------------------------------------------------
-// free.cpp: freeing a block that the fast path (spaces_free, inline in
-// internal.h) did not take: full or junk-mode slabs, other threads' slabs,
-// single-threaded heaps freed from another thread, region blocks (a no-op),
-// large and huge blocks.
+// free.cpp: freeing a block that the fast path (internal.h:free_block) did
+// not take: full or junk-mode slabs, other threads' slabs, single-threaded
+// heaps freed from another thread, region blocks (a no-op), large and huge
+// blocks; and the owner's handling of blocks that other threads handed over
+// through the delayed list (remote.cpp).
 // ---------------------------------------------------------------------------
 #include <cstring>
 
@@ -12,28 +13,49 @@ namespace spaces::detail {
 
 void slab_now_empty(SlabHeader* s) noexcept {
   Shard* sh = s->shard.load(std::memory_order_relaxed);
-  if (sh->current[s->size_class] == s) return;  // keep the slab we allocate from
+  if (sh->current[s->size_class] == s) {
+    // Keep the slab we allocate from, unless a cap asked for memory back.
+    if (SPACES_UNLIKELY(sh->trim_seen != sh->heap->trim_epoch.load(std::memory_order_relaxed))) shard_trim(sh);
+    return;
+  }
   sh->partial[s->size_class].remove(s);
   release_small_slab(sh, s);
 }
 
-SPACES_NO_SANITIZE_ADDRESS void free_local_slow(SlabHeader* s, Block* b) noexcept {
+SPACES_NO_SANITIZE_ADDRESS std::uint32_t owner_free(Shard* sh, SlabHeader* s, Block* b) noexcept {
   const bool junk = option(SPACES_OPTION_JUNK) != 0;
   if (junk) std::memset(static_cast<void*>(b), 0x5A, s->block_size);
   const std::uint32_t used = push_local(s, b);
-  Shard* sh = s->shard.load(std::memory_order_relaxed);
   const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
-  std::uintptr_t now = o & ~kOwnerFull;
-  if (!junk) now &= ~kOwnerSlow;
   if (o & kOwnerFull) {
-    // Not full any more: back on its queue. (Its notified flag, if set,
-    // makes drain_notify skip it, since the full bit is gone.)
-    s->owner.store(now, std::memory_order_seq_cst);
+    // Not full any more: back on its queue, and FULL off the remote word.
+    clear_full(s);
     sh->partial[s->size_class].push_back(s);
-  } else if (now != o) {
-    s->owner.store(now, std::memory_order_relaxed);
   }
-  if (used == 0) slab_now_empty(s);
+  if (!junk && (o & kOwnerSlow) != 0)
+    s->owner.store(s->owner.load(std::memory_order_relaxed) & ~kOwnerSlow, std::memory_order_relaxed);
+  return used;
+}
+
+void free_local_slow(SlabHeader* s, Block* b) noexcept {
+  if (owner_free(s->shard.load(std::memory_order_relaxed), s, b) == 0) slab_now_empty(s);
+}
+
+SPACES_NO_SANITIZE_ADDRESS void drain_delayed(Shard* sh) noexcept {
+  std::size_t n = 0;
+  const std::uintptr_t tag = thread_tag();
+  for (Block* b = take_delayed(sh, &n); b != nullptr;) {
+    Block* next = read_link(b);
+    SlabHeader* s = slab_of(b);
+    if (s->shard.load(std::memory_order_acquire) == sh) {
+      if (owner_free(sh, s, b) == 0) slab_now_empty(s);
+    } else {
+      // The slab moved on (a reclaim took it while this shard was abandoned):
+      // free the block as any other thread would.
+      free_generic(s, b, tag);
+    }
+    b = next;
+  }
 }
 
 void free_generic(SlabHeader* s, void* p, std::uintptr_t tag) noexcept {
@@ -56,7 +78,7 @@ void free_generic(SlabHeader* s, void* p, std::uintptr_t tag) noexcept {
     case SlabKind::FreeRun:
       break;
   }
-  SPACES_CHECK(!"free of a block in a released slab (double free?)");
+  fatal("spaces: free of %p: its slab was already released (double free?)\n", p);
 }
 
 }  // namespace spaces::detail

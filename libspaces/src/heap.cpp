@@ -67,12 +67,6 @@ void update_peak(Heap* h, std::size_t now) noexcept {
   }
 }
 
-/// Every shard of h: the embedded one, then the list.
-template <class F>
-void for_each_shard(Heap* h, F&& f) noexcept {
-  f(&h->shard0);
-  for (Shard* sh = h->shards; sh != nullptr; sh = sh->heap_next) f(sh);
-}
 
 /// Releases the heap's large spans and huge mappings (uncharging them).
 void release_large(Heap* h) noexcept {
@@ -107,6 +101,10 @@ Heap* heap_checked(const spaces_heap_t* handle) noexcept {
   Heap* h = reinterpret_cast<Heap*>(const_cast<spaces_heap_t*>(handle));
   if (h == nullptr || h->magic != kHeapMagic || h->id == 0) return nullptr;
   return h;
+}
+
+const char* heap_name_of(const Heap* h) noexcept {
+  return h != nullptr && h->magic == kHeapMagic ? h->name : "?";
 }
 
 // ---- Caps -------------------------------------------------------------------
@@ -170,6 +168,25 @@ SlabHeader* heap_pop_retained(Heap* h) noexcept {
     cache_release(r);
     heap_uncharge(h, bytes);
   }
+}
+
+std::size_t heap_collect(Heap* h) noexcept {
+  const std::size_t before = h->footprint.load(std::memory_order_relaxed);
+  if (h->discipline == SPACES_GENERAL) {
+    if (Shard* sh = shard_find(h)) shard_collect(sh);
+    shard_collect_abandoned(h);
+  }
+  heap_trim_retained(h);
+  const std::size_t after = h->footprint.load(std::memory_order_relaxed);
+  return before > after ? before - after : 0;
+}
+
+bool default_heap_trim() noexcept {
+  Heap* h = default_heap_if_created();
+  const std::size_t warm = cache_warm_slabs();
+  const std::size_t released = h != nullptr ? heap_collect(h) : 0;
+  cache_collect(true);
+  return released != 0 || warm != 0;
 }
 
 // ---- Life --------------------------------------------------------------------
@@ -254,7 +271,6 @@ spaces_status_t heap_reset(Heap* h) noexcept {
   release_large(h);
   h->large_allocs = 0;
   h->large_frees = 0;
-  h->folded_frees = 0;
   h->resets++;
   h->gen = g_next_id.fetch_add(1, std::memory_order_relaxed);
   vg_pool_destroy(h);  // every chunk is gone

@@ -50,33 +50,19 @@ bool refill_free_list(SlabHeader* s) noexcept {
   return extend(s);
 }
 
-/// Marks an exhausted slab full, unless a remote free slipped in: the owner
-/// publishes the full bit, then looks at the remote list; a remote freer
-/// pushes, then looks at the full bit (both seq_cst), so one of the two sees
-/// the other and no remote free goes unnoticed. False if the slab has
-/// blocks after all.
-bool mark_full(SlabHeader* s) noexcept {
-  const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
-  s->owner.store(o | kOwnerFull, std::memory_order_seq_cst);
-  if (s->remote.load(std::memory_order_seq_cst) == nullptr) return true;
-  s->owner.store(o, std::memory_order_relaxed);
-  return false;
-}
-
-SPACES_NO_SANITIZE_ADDRESS void* pop(SlabHeader* s, std::size_t size) noexcept {
-  Block* b = s->free;
-  s->free = read_link(b);
-  s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  poison_alloc(b, size, s->block_size);
-  vg_alloc(s->heap, b, size);
-  return b;
-}
+SPACES_NO_SANITIZE_ADDRESS void* pop(SlabHeader* s, std::size_t size) noexcept { return pop_block(s, s->free, size); }
 
 /// A fresh small slab of class sc for the shard, on its runs list.
 SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) noexcept {
   Heap* h = sh->heap;
   SlabHeader* s = acquire_run(h, 1, kSlabSize, 0, request);
   if (s == nullptr) return nullptr;
+  if (!hardened_slab_open(s)) {
+    cache_release(s);
+    heap_uncharge(h, kSlabSize);
+    record_failure(SPACES_E_NOMEM, h, request);
+    return nullptr;
+  }
   s->magic = kSlabMagic;
   s->kind = SlabKind::Small;
   s->size_class = static_cast<std::uint8_t>(sc);
@@ -84,7 +70,7 @@ SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) no
   s->capacity = static_cast<std::uint16_t>(kSlabUsable / s->block_size);
   s->flags = h->single ? kSlabSingleThreaded : 0;
   s->shard.store(sh, std::memory_order_relaxed);
-  const std::uintptr_t tag = h->single ? thread_tag() : sh->tag;
+  const std::uintptr_t tag = h->single ? thread_tag() : sh->tag.load(std::memory_order_relaxed);
   s->owner.store(tag | (junk_enabled() ? kOwnerSlow : 0), std::memory_order_relaxed);
   poison(slab_blocks(s), kSlabUsable);
   vg_noaccess(slab_blocks(s), kSlabUsable);
@@ -104,35 +90,39 @@ SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) no
 
 // alloc_small missed: the current slab of class sc has an empty free list,
 // or there is no current slab (the shared empty sentinel). Tried in order:
+//   0. if a cap refused memory since this shard last looked (trim_epoch),
+//      give back the shard's empty slabs first (shard.cpp:shard_trim)
 //   1. the current slab's own frees (local, then remote), then its uncarved space
-//   2. full slabs into which other threads freed (the shard's notify list)
+//   2. blocks other threads freed into full slabs (the shard's delayed list),
+//      which puts those slabs back on their partial queues
 //   3. the next slab on the class's partial queue
 //   4. a new slab (acquire_run: retained slab, slab cache, OS; at the cap the
 //      retained slabs are given back, then the cap handler runs, one retry)
 // In junk mode the slab is not left current, so every allocation comes back
 // here to be filled with 0xA5.
 void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
+  if (SPACES_UNLIKELY(sh->trim_seen != sh->heap->trim_epoch.load(std::memory_order_relaxed))) shard_trim(sh);
   SlabHeader* s = sh->current[sc];
   void* block = nullptr;
   if (s != &g_empty_slab) {
     while (block == nullptr) {
       if (refill_free_list(s)) {
         block = pop(s, size);
-      } else if (mark_full(s)) {
+      } else if (try_mark_full(s)) {
         set_current(sh, sc, &g_empty_slab);
         break;
       }
     }
   }
   if (block == nullptr) {
-    drain_notify(sh);
+    drain_delayed(sh);
     for (bool reclaimed = false;;) {
       while ((s = sh->partial[sc].pop_front()) != nullptr) {
         if (refill_free_list(s)) {
           block = pop(s, size);
           break;
         }
-        if (!mark_full(s)) sh->partial[sc].push_front(s);  // a remote free arrived: retry it
+        if (!try_mark_full(s)) sh->partial[sc].push_front(s);  // a remote free arrived: retry it
       }
       if (block != nullptr || reclaimed || h_single(sh)) break;
       // Before taking a new slab, take over what exited threads left.
@@ -152,19 +142,19 @@ void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
     s->owner.fetch_or(kOwnerSlow, std::memory_order_relaxed);
     set_current(sh, sc, &g_empty_slab);
     if (s->free != nullptr || s->local_free != nullptr || s->carved < s->capacity) sh->partial[sc].push_front(s);
-    else if (!mark_full(s)) sh->partial[sc].push_front(s);
+    else if (!try_mark_full(s)) sh->partial[sc].push_front(s);
   }
   return block;
 }
 
 void release_small_slab(Shard* sh, SlabHeader* s) noexcept {
-  if (s->notified.load(std::memory_order_acquire) != 0) {
-    // On the notify list: leave it there, marked full; drain_notify releases it.
-    s->owner.fetch_or(kOwnerFull, std::memory_order_seq_cst);
-    return;
-  }
+  // used == 0: no block of s is on its remote list or on a delayed list, so
+  // no other thread will touch s again (remote.cpp).
+  SPACES_ASSERT_INTERNAL(s->used.load(std::memory_order_relaxed) == 0 &&
+                         s->remote.load(std::memory_order_relaxed) == 0);
+  SPACES_TEST_POINT("slab.release", s);
   Heap* h = sh->heap;
-  sh->folded_frees += s->frees.load(std::memory_order_relaxed);
+  add_counter(sh->folded_frees, s->frees.load(std::memory_order_relaxed));
   if (h->single) {
     sh->runs.remove(s);
   } else {
@@ -195,15 +185,26 @@ void record_failure(spaces_status_t status, Heap* refused, std::size_t request) 
   }
 }
 
-/// Charges `bytes` to h. At the cap, slabs the heap keeps for reuse are given
-/// back first (they count against it), then the refusing heap's cap handler
+/// Charges `bytes` to h. At the cap, memory the heap holds and does not need
+/// is given back first, as far as this thread may (heap_collect: its own
+/// empty slabs, abandoned shards', retained slabs; of h and of the heap that
+/// refused), and the heap's other threads are asked to give back theirs on
+/// their next slow path (trim_epoch). Then the refusing heap's cap handler
 /// runs once and may ask for one retry. False with the failure recorded.
 bool charge(Heap* h, std::size_t bytes, std::size_t request) noexcept {
+  bool collected = false;
   bool handler_ran = false;
   for (;;) {
     Heap* refused = nullptr;
     if (heap_charge(h, bytes, &refused)) return true;
-    if (heap_trim_retained(h) != 0) continue;
+    if (!collected) {
+      collected = true;
+      refused->trim_epoch.fetch_add(1, std::memory_order_relaxed);
+      if (refused != h) h->trim_epoch.fetch_add(1, std::memory_order_relaxed);
+      std::size_t freed = heap_collect(h);
+      if (refused != h) freed += heap_collect(refused);
+      if (freed != 0) continue;
+    }
     if (!handler_ran && refused->cap_handler != nullptr) {
       handler_ran = true;
       if (refused->cap_handler(to_handle(refused), request, refused->cap_handler_arg) == SPACES_CAP_RETRY) continue;

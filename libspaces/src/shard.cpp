@@ -37,13 +37,15 @@ void shard_init(Shard* sh, Heap* h) noexcept {
   sh->cursor = spaces_cursor_t{nullptr, nullptr, 0, sh};
   sh->region_blocks.store(0, std::memory_order_relaxed);
   sh->region_bytes.store(0, std::memory_order_relaxed);
-  sh->tag = 0;
+  sh->tag.store(0, std::memory_order_relaxed);
   sh->heap = h;
-  sh->notify.store(nullptr, std::memory_order_relaxed);
+  sh->delayed.store(nullptr, std::memory_order_relaxed);
+  sh->delayed_count.store(0, std::memory_order_relaxed);
+  sh->delayed_bytes.store(0, std::memory_order_relaxed);
   for (ClassQueue& q : sh->partial) q.clear();
   sh->runs.clear();
   sh->run_slabs = 0;
-  sh->folded_frees = 0;
+  sh->folded_frees.store(0, std::memory_order_relaxed);
 }
 
 void shard_clear(Shard* sh, bool retain) noexcept {
@@ -63,7 +65,9 @@ void shard_clear(Shard* sh, bool retain) noexcept {
   for (SlabHeader*& c : sh->current) c = &g_empty_slab;
   for (SlabHeader*& d : sh->direct) d = &g_empty_slab;
   for (ClassQueue& q : sh->partial) q.clear();
-  sh->notify.store(nullptr, std::memory_order_relaxed);
+  sh->delayed.store(nullptr, std::memory_order_relaxed);
+  sh->delayed_count.store(0, std::memory_order_relaxed);
+  sh->delayed_bytes.store(0, std::memory_order_relaxed);
   sh->cursor.cur = nullptr;
   sh->cursor.end = nullptr;
   sh->cursor.tally = 0;
@@ -71,20 +75,55 @@ void shard_clear(Shard* sh, bool retain) noexcept {
   sh->region_bytes.store(0, std::memory_order_relaxed);
   sh->runs.clear();
   sh->run_slabs = 0;
-  sh->folded_frees = 0;
+  sh->folded_frees.store(0, std::memory_order_relaxed);
 }
 
 void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept {
-  sh->tag = tag;
+  sh->tag.store(tag, std::memory_order_release);
   for (SlabHeader* r = sh->runs.front(); r != nullptr; r = r->next) {
     if (r->kind != SlabKind::Small) continue;
     const std::uintptr_t flags = r->owner.load(std::memory_order_relaxed) & kOwnerFlags;
-    r->owner.store(tag | flags, std::memory_order_seq_cst);
+    r->owner.store(tag | flags, std::memory_order_release);
   }
 }
 
+namespace {
+
+/// Takes the empty small slab r off every list of `sh` (heap lock held, or a
+/// single-threaded heap) and adds it to `empties`, its frees folded into
+/// `into`'s count.
+void detach_empty(Shard* sh, SlabHeader* r, Shard* into, RunList& empties) noexcept {
+  const std::uint32_t sc = r->size_class;
+  if (sh->current[sc] == r) set_current(sh, sc, &g_empty_slab);
+  else if ((r->owner.load(std::memory_order_relaxed) & kOwnerFull) == 0) sh->partial[sc].remove(r);
+  sh->runs.remove(r);
+  sh->run_slabs -= 1;
+  add_counter(into->folded_frees, r->frees.load(std::memory_order_relaxed));
+  empties.push_front(r);
+}
+
+/// After its remote frees were collected: a slab marked full that has free
+/// blocks again goes back on its partial queue.
+void requeue_if_unfull(Shard* sh, SlabHeader* r) noexcept {
+  if ((r->owner.load(std::memory_order_relaxed) & kOwnerFull) != 0 &&
+      (r->free != nullptr || r->local_free != nullptr)) {
+    clear_full(r);
+    sh->partial[r->size_class].push_back(r);
+  }
+}
+
+/// Returns `empties` to the slab cache and uncharges them (no lock held).
+void release_empties(Heap* h, RunList& empties) noexcept {
+  const std::size_t slabs = empties.size();
+  if (slabs == 0) return;
+  cache_release_list(empties, slabs);
+  heap_uncharge(h, slabs * kSlabSize);
+}
+
+}  // namespace
+
 void shard_collect(Shard* sh) noexcept {
-  drain_notify(sh);
+  drain_delayed(sh);
   Heap* h = sh->heap;
   RunList empties;
   {
@@ -93,88 +132,74 @@ void shard_collect(Shard* sh) noexcept {
       SlabHeader* next = r->next;
       if (r->kind == SlabKind::Small) {
         collect_remote(r);
-        const std::uint32_t sc = r->size_class;
-        const std::uintptr_t o = r->owner.load(std::memory_order_relaxed);
-        if (r->used.load(std::memory_order_relaxed) == 0 && r->notified.load(std::memory_order_acquire) == 0) {
-          if (sh->current[sc] == r) set_current(sh, sc, &g_empty_slab);
-          else if ((o & kOwnerFull) == 0) sh->partial[sc].remove(r);
-          sh->runs.remove(r);
-          sh->run_slabs -= 1;
-          sh->folded_frees += r->frees.load(std::memory_order_relaxed);
-          empties.push_front(r);
-        } else if ((o & kOwnerFull) != 0 && (r->free != nullptr || r->local_free != nullptr)) {
-          r->owner.store(o & ~kOwnerFull, std::memory_order_relaxed);  // not full any more
-          sh->partial[sc].push_back(r);
-        }
+        if (r->used.load(std::memory_order_relaxed) == 0) detach_empty(sh, r, sh, empties);
+        else requeue_if_unfull(sh, r);
       }
       r = next;
     }
   }
-  const std::size_t slabs = empties.size();
-  if (slabs != 0) {
-    cache_release_list(empties, slabs);
-    heap_uncharge(h, slabs * kSlabSize);
-  }
+  release_empties(h, empties);
 }
 
 namespace {
 
+/// Drains the delayed list of the abandoned shard v (heap lock held, the
+/// caller's own shard is sh): blocks of v's slabs are freed as v's owner
+/// would, blocks of slabs that moved to sh as sh's owner, and blocks of
+/// slabs that moved anywhere else as any other thread would (a remote free,
+/// which takes no lock). Empty slabs go to `empties`.
+SPACES_NO_SANITIZE_ADDRESS void drain_abandoned(Shard* sh, Shard* v, RunList& empties) noexcept {
+  std::size_t n = 0;
+  for (Block* b = take_delayed(v, &n); b != nullptr;) {
+    Block* next = read_link(b);
+    SlabHeader* s = slab_of(b);
+    Shard* w = s->shard.load(std::memory_order_acquire);
+    if (w == v || w == sh) {
+      if (owner_free(w, s, b) == 0) detach_empty(w, s, sh, empties);
+    } else {
+      free_remote(s, b);
+    }
+    b = next;
+  }
+}
+
 /// Settles a slab that moves to `sh` (heap lock held): its remote frees are
-/// collected; an empty slab goes to `empties`, a full one stays off the
-/// queue (full bit set, with the remote-free handshake), the rest go on
-/// sh's partial queue.
+/// collected; an empty slab goes to `empties`, one without a free block
+/// stays off the queues (full), the rest go on sh's partial queue.
 void adopt_slab(Shard* sh, SlabHeader* r, RunList& empties) noexcept {
-  const std::uint32_t sc = r->size_class;
-  const std::uintptr_t slow = r->owner.load(std::memory_order_relaxed) & kOwnerSlow;
+  const std::uintptr_t flags = r->owner.load(std::memory_order_relaxed) & kOwnerFlags;
   r->shard.store(sh, std::memory_order_release);
-  r->owner.store(sh->tag | slow, std::memory_order_seq_cst);
+  r->owner.store(sh->tag.load(std::memory_order_relaxed) | flags, std::memory_order_release);
+  SPACES_TEST_POINT("shard.adopt_slab", r);
   collect_remote(r);
-  if (r->used.load(std::memory_order_relaxed) == 0 && r->notified.load(std::memory_order_acquire) == 0) {
-    sh->folded_frees += r->frees.load(std::memory_order_relaxed);
+  if (r->used.load(std::memory_order_relaxed) == 0) {
+    add_counter(sh->folded_frees, r->frees.load(std::memory_order_relaxed));
     empties.push_front(r);
     return;
   }
   sh->runs.push_front(r);
   sh->run_slabs += 1;
   const bool has_free = r->free != nullptr || r->local_free != nullptr || r->carved < r->capacity;
-  if (!has_free) {
-    r->owner.store(sh->tag | slow | kOwnerFull, std::memory_order_seq_cst);
-    if (r->remote.load(std::memory_order_seq_cst) == nullptr) return;  // full: notify brings it back
-    r->owner.store(sh->tag | slow, std::memory_order_seq_cst);
-    collect_remote(r);
+  if ((flags & kOwnerFull) != 0) {
+    // Full in v: it stays full in sh until a free hands it back (if a freer
+    // claimed it meanwhile, its block reaches v's delayed list, and the next
+    // reclaim forwards it here).
+    if (has_free) requeue_if_unfull(sh, r);
+    return;
   }
-  sh->partial[sc].push_back(r);
+  if (!has_free && try_mark_full(r)) return;  // on no queue now; FULL tells the next freer
+  if (!has_free) collect_remote(r);           // remote frees arrived in between
+  sh->partial[r->size_class].push_back(r);
 }
 
 /// Takes from the abandoned shard v what `sh` needs now: its slabs of class
-/// sc (current and partial). Full slabs of v that other threads freed into
-/// (v's notify list) are settled and put back on v's queues for later
-/// reclaims. Taking one class at a time spreads an exited thread's slabs
-/// over the threads that need them instead of piling them on the first.
+/// sc (current and partial). Blocks other threads freed into v's full slabs
+/// (v's delayed list) are settled first, which puts those slabs back on v's
+/// queues for later reclaims. Taking one class at a time spreads an exited
+/// thread's slabs over the threads that need them instead of piling them on
+/// the first.
 void reclaim_class(Shard* sh, Shard* v, std::uint32_t sc, RunList& empties) noexcept {
-  for (SlabHeader* s = v->notify.exchange(nullptr, std::memory_order_acquire); s != nullptr;) {
-    SlabHeader* next = s->notify_next;
-    if (s->shard.load(std::memory_order_acquire) != v) {
-      forward_notify(s);  // moved by an earlier reclaim
-    } else {
-      s->notified.store(0, std::memory_order_seq_cst);
-      collect_remote(s);
-      const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
-      if (s->used.load(std::memory_order_relaxed) == 0) {
-        // Notified while full, it may have become current or queued since.
-        if (v->current[s->size_class] == s) set_current(v, s->size_class, &g_empty_slab);
-        else if ((o & kOwnerFull) == 0) v->partial[s->size_class].remove(s);
-        v->runs.remove(s);
-        v->run_slabs -= 1;
-        sh->folded_frees += s->frees.load(std::memory_order_relaxed);
-        empties.push_front(s);
-      } else if ((o & kOwnerFull) != 0 && (s->free != nullptr || s->local_free != nullptr)) {
-        s->owner.store(o & ~kOwnerFull, std::memory_order_relaxed);
-        v->partial[s->size_class].push_back(s);
-      }
-    }
-    s = next;
-  }
+  drain_abandoned(sh, v, empties);
   auto take = [&](SlabHeader* r) {
     v->runs.remove(r);
     v->run_slabs -= 1;
@@ -189,6 +214,33 @@ void reclaim_class(Shard* sh, Shard* v, std::uint32_t sc, RunList& empties) noex
 
 }  // namespace
 
+void shard_trim(Shard* sh) noexcept {
+  sh->trim_seen = sh->heap->trim_epoch.load(std::memory_order_relaxed);
+  shard_collect(sh);
+}
+
+void shard_collect_abandoned(Heap* h) noexcept {
+  if (h->single) return;
+  RunList empties;
+  {
+    LockGuard guard(h->lock);
+    for_each_shard(h, [&](Shard* v) {
+      if (v->tag.load(std::memory_order_relaxed) != 0) return;
+      drain_abandoned(v, v, empties);
+      for (SlabHeader* r = v->runs.front(); r != nullptr;) {
+        SlabHeader* next = r->next;
+        if (r->kind == SlabKind::Small) {
+          collect_remote(r);
+          if (r->used.load(std::memory_order_relaxed) == 0) detach_empty(v, r, v, empties);
+          else requeue_if_unfull(v, r);
+        }
+        r = next;
+      }
+    });
+  }
+  release_empties(h, empties);
+}
+
 bool shard_reclaim_abandoned(Shard* sh, std::uint32_t sc) noexcept {
   Heap* h = sh->heap;
   if (!h->reclaimable.load(std::memory_order_acquire)) return false;
@@ -196,23 +248,22 @@ bool shard_reclaim_abandoned(Shard* sh, std::uint32_t sc) noexcept {
   bool moved = false;
   {
     LockGuard guard(h->lock);
+    // Cleared before the scan: a freer whose delayed push lands after the
+    // scan drained that list sets it again (remote.cpp:push_delayed), and
+    // that store is ordered after this one by the delayed list's exchange.
+    h->reclaimable.store(false, std::memory_order_relaxed);
     const std::size_t before = sh->run_slabs;
     bool left = false;  // does any abandoned shard still hold slabs?
-    auto visit = [&](Shard* v) {
-      if (v == sh || v->tag != 0) return;
-      if (!v->runs.empty() || v->notify.load(std::memory_order_relaxed) != nullptr) reclaim_class(sh, v, sc, empties);
+    for_each_shard(h, [&](Shard* v) {
+      if (v == sh || v->tag.load(std::memory_order_relaxed) != 0) return;
+      SPACES_TEST_POINT("shard.reclaim", v);
+      if (!v->runs.empty() || v->delayed.load(std::memory_order_relaxed) != nullptr) reclaim_class(sh, v, sc, empties);
       left = left || !v->runs.empty();
-    };
-    visit(&h->shard0);
-    for (Shard* v = h->shards; v != nullptr; v = v->heap_next) visit(v);
-    if (!left) h->reclaimable.store(false, std::memory_order_release);
+    });
+    if (left) h->reclaimable.store(true, std::memory_order_release);
     moved = sh->run_slabs != before || !empties.empty();
   }
-  const std::size_t slabs = empties.size();
-  if (slabs != 0) {
-    cache_release_list(empties, slabs);
-    heap_uncharge(h, slabs * kSlabSize);
-  }
+  release_empties(h, empties);
   return moved;
 }
 

@@ -458,6 +458,9 @@ void cache_release(SlabHeader* run) noexcept {
   LockGuard guard(g_cache.lock);
   run->magic = kFreeRunMagic;
   run->kind = SlabKind::FreeRun;
+  // A free of a block of a released slab now fails the owner compare and
+  // reaches free_generic, which names it, instead of the fast path.
+  run->owner.store(0, std::memory_order_relaxed);
   if (slabs == 1) {
     g_cache.warm.push_front(run);
     g_cache.warm_slabs += 1;

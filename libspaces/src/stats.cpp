@@ -13,15 +13,6 @@
 #include "internal/internal.h"
 
 namespace spaces::detail {
-namespace {
-
-template <class F>
-void for_each_shard(Heap* h, F&& f) noexcept {
-  f(&h->shard0);
-  for (Shard* sh = h->shards; sh != nullptr; sh = sh->heap_next) f(sh);
-}
-
-}  // namespace
 
 spaces_status_t heap_stats(Heap* h, spaces_stats_t* out) noexcept {
   spaces_stats_t st{};
@@ -29,30 +20,35 @@ spaces_status_t heap_stats(Heap* h, spaces_stats_t* out) noexcept {
   {
     LockGuard guard(h->lock);
     for_each_shard(h, [&](Shard* sh) {
-      frees += sh->folded_frees;
+      frees += sh->folded_frees.load(std::memory_order_relaxed);
       const std::uint64_t tally = sh->cursor.tally;
       st.live_blocks += sh->region_blocks.load(std::memory_order_relaxed) + tally_blocks(tally);
       st.live_bytes += sh->region_bytes.load(std::memory_order_relaxed) + tally_bytes(tally);
+      // Blocks handed over to the owner are free, though their slabs still
+      // count them used until the owner takes them.
+      const std::uint64_t delayed = sh->delayed_count.load(std::memory_order_relaxed);
+      frees += delayed;
+      st.live_blocks -= delayed;
+      st.live_bytes -= sh->delayed_bytes.load(std::memory_order_relaxed);
       for (SlabHeader* r = sh->runs.front(); r != nullptr; r = r->next) {
         if (r->kind != SlabKind::Small) continue;
-        const std::size_t used = r->used.load(std::memory_order_relaxed);
+        // So are the blocks on the remote list: its count is in the remote word.
+        const std::size_t remote = remote_count(r->remote.load(std::memory_order_acquire));
+        const std::size_t used = r->used.load(std::memory_order_relaxed) - remote;
         st.live_blocks += used;
         st.live_bytes += used * r->block_size;
-        frees += r->frees.load(std::memory_order_relaxed);
+        frees += r->frees.load(std::memory_order_relaxed) + remote;
       }
     });
     if (h->discipline == SPACES_GENERAL) {
-      for (SlabHeader* r = h->large.front(); r != nullptr; r = r->next) {
-        st.live_blocks += 1;
-        st.live_bytes += r->size;
-      }
-      for (SlabHeader* r = h->huge.front(); r != nullptr; r = r->next) {
-        st.live_blocks += 1;
-        st.live_bytes += r->size;
+      for (RunList* list : {&h->large, &h->huge}) {
+        for (SlabHeader* r = list->front(); r != nullptr; r = r->next) {
+          st.live_blocks += 1;
+          st.live_bytes += r->size;
+        }
       }
       frees += h->large_frees;
     }
-    frees += h->folded_frees;
   }
   st.footprint = h->footprint.load(std::memory_order_relaxed);
   st.peak_footprint = h->peak.load(std::memory_order_relaxed);
@@ -66,25 +62,74 @@ spaces_status_t heap_stats(Heap* h, spaces_stats_t* out) noexcept {
   return SPACES_OK;
 }
 
+DefaultHeapInfo default_heap_info() noexcept {
+  DefaultHeapInfo d{};
+  Heap* h = default_heap_if_created();
+  if (h == nullptr) return d;
+  spaces_stats_t st{};
+  heap_stats(h, &st);
+  d.footprint = st.footprint;
+  d.peak_footprint = st.peak_footprint;
+  d.live_bytes = st.live_bytes;
+  LockGuard guard(h->lock);
+  for (SlabHeader* r = h->huge.front(); r != nullptr; r = r->next) {
+    d.huge_blocks += 1;
+    d.huge_bytes += r->slabs * kSlabSize;
+  }
+  return d;
+}
+
 // ---- Walk --------------------------------------------------------------------
 
 namespace {
 
 constexpr std::size_t kMaxBlocksPerSlab = kSlabUsable / kMinAlign;
 
-/// Marks the blocks on one free list in `bits`.
+/// Marks the blocks on one free list in `bits`; a list longer than the
+/// slab's carved blocks, or one that leaves them, is corrupted.
 SPACES_NO_SANITIZE_ADDRESS void mark_free(const SlabHeader* s, const Block* b, std::uint64_t* bits) noexcept {
   const auto first = reinterpret_cast<std::uintptr_t>(slab_blocks(s));
-  for (; b != nullptr; b = read_link(b)) {
-    const std::size_t i = (reinterpret_cast<std::uintptr_t>(b) - first) / s->block_size;
+  for (std::size_t n = 0; b != nullptr; b = read_link(b)) {
+    const std::uintptr_t off = reinterpret_cast<std::uintptr_t>(b) - first;
+    const std::size_t i = off / s->block_size;
+    if (++n > s->carved || i >= s->carved || off % s->block_size != 0) corrupt_list_fatal(s, "free list");
     bits[i / 64] |= std::uint64_t{1} << (i % 64);
   }
+}
+
+/// Hands every block the heap's other threads freed to its slab's free list,
+/// as their owners would (the heap is quiescent; heap lock held, so that no
+/// thread exits or adopts meanwhile). Slabs that become empty stay.
+void settle_remote_frees(Heap* h) noexcept {
+  for_each_shard(h, [](Shard* v) {
+    std::size_t n = 0;
+    for (Block* b = take_delayed(v, &n); b != nullptr;) {
+      Block* next = read_link(b);
+      SlabHeader* s = slab_of(b);
+      owner_free(s->shard.load(std::memory_order_relaxed), s, b);
+      b = next;
+    }
+  });
+  for_each_shard(h, [](Shard* v) {
+    for (SlabHeader* r = v->runs.front(); r != nullptr; r = r->next) {
+      if (r->kind != SlabKind::Small) continue;
+      collect_remote(r);
+      if ((r->owner.load(std::memory_order_relaxed) & kOwnerFull) != 0 && r->free != nullptr) {
+        clear_full(r);
+        v->partial[r->size_class].push_back(r);
+      }
+    }
+  });
 }
 
 }  // namespace
 
 spaces_status_t heap_walk(Heap* h, spaces_walk_fn fn, void* arg) noexcept {
   if (h->discipline != SPACES_GENERAL) return SPACES_E_UNSUPPORTED;
+  {
+    LockGuard guard(h->lock);
+    settle_remote_frees(h);
+  }
   bool stop = false;
   for_each_shard(h, [&](Shard* sh) {
     for (SlabHeader* r = sh->runs.front(); r != nullptr && !stop; r = r->next) {
@@ -92,7 +137,6 @@ spaces_status_t heap_walk(Heap* h, spaces_walk_fn fn, void* arg) noexcept {
       std::uint64_t bits[kMaxBlocksPerSlab / 64 + 1] = {};
       mark_free(r, r->free, bits);
       mark_free(r, r->local_free, bits);
-      mark_free(r, r->remote.load(std::memory_order_acquire), bits);  // quiescent: no pushes now
       char* first = slab_blocks(r);
       for (std::size_t i = 0; i < r->carved && !stop; ++i) {
         if (bits[i / 64] & (std::uint64_t{1} << (i % 64))) continue;

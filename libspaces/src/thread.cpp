@@ -85,7 +85,8 @@ void fork_child() noexcept {
       [](Heap* h, void* arg) {
         const std::uintptr_t self = *static_cast<const std::uintptr_t*>(arg);
         auto visit = [self](Shard* sh) {
-          if (sh->tag != 0 && sh->tag != self) {
+          const std::uintptr_t t = sh->tag.load(std::memory_order_relaxed);
+          if (t != 0 && t != self) {
             if (sh->thread != nullptr) sh->thread = nullptr;  // that thread's TLS is gone
             sh->thread_next = sh->thread_prev = nullptr;
             shard_set_owner(sh, 0);
@@ -127,8 +128,9 @@ Shard* shard_lookup_slow(Heap* h) noexcept {
     LockGuard guard(h->lock);
     Shard* idle = nullptr;
     auto consider = [&](Shard* sh) {
-      if (sh->tag == tag) found = sh;
-      else if (sh->tag == 0 && idle == nullptr) idle = sh;
+      const std::uintptr_t t = sh->tag.load(std::memory_order_relaxed);
+      if (t == tag) found = sh;
+      else if (t == 0 && idle == nullptr) idle = sh;
     };
     consider(&h->shard0);
     for (Shard* sh = h->shards; sh != nullptr && found == nullptr; sh = sh->heap_next) consider(sh);
@@ -146,7 +148,7 @@ Shard* shard_lookup_slow(Heap* h) noexcept {
       }
       found = ::new (mem) Shard{};
       shard_init(found, h);
-      found->tag = tag;
+      found->tag.store(tag, std::memory_order_relaxed);
       found->heap_next = h->shards;
       h->shards = found;
     }
@@ -169,6 +171,19 @@ Shard* shard_lookup_slow(Heap* h) noexcept {
     pthread_setspecific(g_exit_key, &tls_ctx);
   }
   tls_ctx.cache[h->id % kShardCacheSize] = ThreadCtx::Entry{h->id, found};
+  return found;
+}
+
+Shard* shard_find(Heap* h) noexcept {
+  if (h->single) return &h->shard0;
+  const ThreadCtx::Entry& e = tls_ctx.cache[h->id % kShardCacheSize];
+  if (e.heap_id == h->id) return e.shard;
+  const std::uintptr_t tag = thread_tag();
+  LockGuard guard(h->lock);
+  Shard* found = nullptr;
+  for_each_shard(h, [&](Shard* sh) {
+    if (sh->tag.load(std::memory_order_relaxed) == tag) found = sh;
+  });
   return found;
 }
 

@@ -39,6 +39,7 @@ int main(void) {
   spaces_stats_t s;
   int visits = 0, handler_calls = 0;
   void* blocks[100];
+  void* big;
   int i;
 
   spaces_heap_options_init(&o);
@@ -60,10 +61,16 @@ int main(void) {
   CHECK(spaces_heap_stats(h, &s) == SPACES_OK);
   CHECK(s.live_blocks == 0 && s.alloc_count == 100 && s.free_count == 100);
 
+  /* At the cap the 7 empty slabs go back first: a 6-slab span fits. */
+  big = spaces_alloc(h, 5 * SPACES_SLAB_SIZE);
+  CHECK(big != NULL);
+  CHECK(handler_calls == 0);
+  CHECK(spaces_heap_stats(h, &s) == SPACES_OK && s.footprint == 6 * SPACES_SLAB_SIZE);
   errno = 0;
-  CHECK(spaces_alloc(h, 5 * SPACES_SLAB_SIZE) == NULL);
+  CHECK(spaces_alloc(h, 2 * SPACES_SLAB_SIZE) == NULL); /* 6 + 3 slabs > 8 */
   CHECK(errno == ENOMEM);
   CHECK(handler_calls == 1);
+  spaces_free(big);
 
   CHECK(spaces_aligned_alloc(h, 3, 8) == NULL && errno == EINVAL);
   CHECK(spaces_heap_destroy(h) == SPACES_OK);

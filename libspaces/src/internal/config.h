@@ -76,4 +76,20 @@ namespace spaces::detail {
 #define SPACES_CHECK(expr) static_cast<void>(0)
 #endif
 
+// Test points: named places in the cross-thread protocols where a test build
+// (SPACES_TEST_HOOKS, the spaces_testhooks library) calls a hook installed by
+// the test, which may stop the thread there, drive other threads and resume
+// it, or sleep at random (chaos). Compiled out everywhere else.
+#ifndef SPACES_TEST_HOOKS
+#define SPACES_TEST_HOOKS 0
+#endif
+#if SPACES_TEST_HOOKS
+namespace spaces::detail {
+void test_point(const char* name, const void* object) noexcept;
+}  // namespace spaces::detail
+#define SPACES_TEST_POINT(name, object) ::spaces::detail::test_point(name, object)
+#else
+#define SPACES_TEST_POINT(name, object) static_cast<void>(0)
+#endif
+
 #endif  // SPACES_INTERNAL_CONFIG_H

@@ -48,6 +48,40 @@ void message(const char* fmt, ...) noexcept __attribute__((format(printf, 1, 2))
 /// message() then abort(): for hardened checks that name pointer and heap.
 [[noreturn]] SPACES_COLD void fatal(const char* fmt, ...) noexcept __attribute__((format(printf, 1, 2)));
 
+// ---- Misuse reports (assert.cpp) and hardened checks (hardened.cpp) ----------
+
+/// A list of slab s that other threads write (remote list) failed its
+/// bounded walk: aborts naming the slab's heap.
+[[noreturn]] SPACES_COLD void corrupt_list_fatal(const SlabHeader* s, const char* what) noexcept;
+/// The shard's delayed list is longer than the heap has slabs (a cycle).
+[[noreturn]] SPACES_COLD void corrupt_delayed_fatal(const Shard* sh) noexcept;
+#if SPACES_HARDENED
+/// Checks a pointer given to free/realloc/usable_size (`what` names the
+/// call); aborts with a message naming the pointer and heap if it is not a
+/// live block.
+void hardened_check_block(const void* p, const char* what) noexcept;
+/// A small slab is opened: its block bitmaps are cleared. False when the
+/// side table could not get memory.
+bool hardened_slab_open(SlabHeader* s) noexcept;
+/// The owner hands out block b / takes it back (local free, delayed block).
+void hardened_on_alloc(const SlabHeader* s, const void* b) noexcept;
+void hardened_on_owner_free(const SlabHeader* s, const void* b) noexcept;
+/// Another thread frees b (before it is published); aborts if b is pending.
+void hardened_on_remote_free(const SlabHeader* s, const void* b) noexcept;
+/// Whether b may be on s's remote list (on the block grid, pending).
+bool hardened_block_ok(const SlabHeader* s, const Block* b) noexcept;
+/// The owner took n blocks from the remote list starting at `list`.
+void hardened_collected(SlabHeader* s, Block* list, std::uint32_t n) noexcept;
+#else
+inline void hardened_check_block(const void*, const char*) noexcept {}
+inline bool hardened_slab_open(SlabHeader*) noexcept { return true; }
+inline void hardened_on_alloc(const SlabHeader*, const void*) noexcept {}
+inline void hardened_on_owner_free(const SlabHeader*, const void*) noexcept {}
+inline void hardened_on_remote_free(const SlabHeader*, const void*) noexcept {}
+inline bool hardened_block_ok(const SlabHeader*, const Block*) noexcept { return true; }
+inline void hardened_collected(SlabHeader*, Block*, std::uint32_t) noexcept {}
+#endif
+
 // ---- meta.cpp: memory for the allocator's own structures ---------------------
 
 /// Zeroed, 64-byte aligned memory that is never returned to the OS (so heap
@@ -122,6 +156,8 @@ void huge_unmap(SlabHeader* s) noexcept;
 /// The Heap behind a handle if it is alive, else nullptr. Never faults on a
 /// dead handle (heap structs are type-stable).
 Heap* heap_checked(const spaces_heap_t* h) noexcept;
+/// The heap's name for a message, or "?" when h does not look alive.
+const char* heap_name_of(const Heap* h) noexcept;
 SPACES_ALWAYS_INLINE Heap* to_heap(spaces_heap_t* h) noexcept { return reinterpret_cast<Heap*>(h); }
 SPACES_ALWAYS_INLINE spaces_heap_t* to_handle(Heap* h) noexcept { return reinterpret_cast<spaces_heap_t*>(h); }
 /// Adds `bytes` to the footprint of h and every ancestor, atomically at each
@@ -134,6 +170,10 @@ void heap_uncharge(Heap* h, std::size_t bytes) noexcept;
 std::size_t heap_trim_retained(Heap* h) noexcept;
 /// Pops a retained slab (RETAIN_ON_RESET), still charged; nullptr if none.
 SlabHeader* heap_pop_retained(Heap* h) noexcept;
+/// Gives back what h holds and does not need, as far as the calling thread
+/// may: its own shard's empty slabs, the abandoned shards', the retained
+/// ones. Returns the bytes by which h's footprint went down.
+std::size_t heap_collect(Heap* h) noexcept;
 spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept;
 spaces_status_t heap_destroy(Heap* h) noexcept;
 spaces_status_t heap_reset(Heap* h) noexcept;
@@ -147,6 +187,13 @@ void heap_registry_fork_child() noexcept;
 /// Calls f(h, arg) for every live heap, under the registry lock.
 void heap_registry_for_each(void (*f)(Heap*, void*), void* arg) noexcept;
 
+/// Calls f(sh) for every shard of h: the embedded one, then the list.
+template <class F>
+void for_each_shard(Heap* h, F&& f) noexcept {
+  f(&h->shard0);
+  for (Shard* sh = h->shards; sh != nullptr; sh = sh->heap_next) f(sh);
+}
+
 // ---- shard.cpp: shard life -----------------------------------------------------
 
 void shard_init(Shard* sh, Heap* h) noexcept;
@@ -159,9 +206,15 @@ void shard_clear(Shard* sh, bool retain) noexcept;
 /// Sets the owner word of every small slab of the shard to `tag` (keeping
 /// flags): abandon (tag 0) and adopt.
 void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept;
-/// Owner thread: collects every slab's remote frees (and the notify list)
-/// and releases the slabs that are then empty. O(slabs); at thread exit.
+/// Owner thread: frees the delayed blocks, collects every slab's remote
+/// frees and releases the slabs that are then empty, current ones included.
+/// O(slabs); at thread exit, spaces_heap_collect and at a cap.
 void shard_collect(Shard* sh) noexcept;
+/// shard_collect when a cap asked (Heap::trim_epoch moved past Shard::trim_seen).
+void shard_trim(Shard* sh) noexcept;
+/// The same for every abandoned shard of h (their threads exited), done by
+/// any thread under the heap lock.
+void shard_collect_abandoned(Heap* h) noexcept;
 /// Moves the slabs of class sc of the heap's abandoned shards (their
 /// threads exited) into `sh` (owner thread), if the heap says some may be
 /// reusable, and releases the empty ones. True if it moved any.
@@ -204,15 +257,21 @@ void* region_span(Shard* sh, std::size_t size, std::size_t align) noexcept;
 inline std::uint64_t tally_blocks(std::uint64_t t) noexcept { return t >> SPACES_TALLY_SHIFT; }
 inline std::uint64_t tally_bytes(std::uint64_t t) noexcept { return t & ((std::uint64_t{1} << SPACES_TALLY_SHIFT) - 1); }
 
-// ---- remote.cpp: frees from other threads ---------------------------------------
+// ---- remote.cpp: frees from other threads -----------------------------------
 
+/// A free by a thread that does not own the small slab s (any thread).
 void free_remote(SlabHeader* s, Block* b) noexcept;
-/// Moves the slab's remote frees to its free list; returns how many.
+/// Owner: moves the slab's remote frees to its free list; returns how many.
+/// A corrupted list aborts with a message naming the heap.
 std::uint32_t collect_remote(SlabHeader* s) noexcept;
-/// Takes the shard's notify list: full slabs that received remote frees.
-void drain_notify(Shard* sh) noexcept;
-/// Pushes a notified slab onto the notify list of the shard that owns it now.
-void forward_notify(SlabHeader* s) noexcept;
+/// Owner: marks an exhausted slab full (kOwnerFull and kRemoteFull). False
+/// if remote frees arrived first: collect them instead.
+bool try_mark_full(SlabHeader* s) noexcept;
+/// Owner: the slab is not full any more (clears both full flags).
+void clear_full(SlabHeader* s) noexcept;
+/// Owner (or the heap lock's holder for an abandoned shard): takes the
+/// shard's delayed list; *count is its length (bounded, else it aborts).
+Block* take_delayed(Shard* sh, std::size_t* count) noexcept;
 
 // ---- free.cpp --------------------------------------------------------------------
 
@@ -220,6 +279,14 @@ SPACES_NOINLINE void free_generic(SlabHeader* s, void* p, std::uintptr_t tag) no
 /// Owner-thread free that is not the fast path (full or junk-mode slab,
 /// single-threaded heap freed by another thread).
 void free_local_slow(SlabHeader* s, Block* b) noexcept;
+/// Frees b into s as the owner of sh, s's shard (the owner thread, or the
+/// heap lock's holder for an abandoned shard); a full slab goes back on its
+/// queue. Returns the slab's used count after the free (0: the caller
+/// releases the slab).
+std::uint32_t owner_free(Shard* sh, SlabHeader* s, Block* b) noexcept;
+/// Owner thread: frees the blocks other threads handed over through the
+/// shard's delayed list (full slabs that got a block back).
+void drain_delayed(Shard* sh) noexcept;
 /// A small slab's last block came back (owner thread): release it unless it
 /// is the class's current slab.
 SPACES_NOINLINE void slab_now_empty(SlabHeader* s) noexcept;
@@ -242,6 +309,8 @@ SPACES_ALWAYS_INLINE Shard* shard_of(Heap* h) noexcept {
   if (SPACES_LIKELY(e.heap_id == h->id)) return e.shard;
   return shard_lookup_slow(h);
 }
+/// The calling thread's shard of h if it has one (no shard is created).
+Shard* shard_find(Heap* h) noexcept;
 SPACES_NOINLINE Shard* default_shard_slow() noexcept;
 /// The calling thread's shard of the default heap (malloc's fast path).
 SPACES_ALWAYS_INLINE Shard* default_shard() noexcept {
@@ -260,6 +329,7 @@ void threads_init() noexcept;
 SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void* pop_block(SlabHeader* s, Block* b, std::size_t size) noexcept {
   s->free = read_link(b);
   s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  hardened_on_alloc(s, b);
   poison_alloc(b, size, s->block_size);
   vg_alloc(s->heap, b, size);
   return b;
@@ -289,6 +359,7 @@ SPACES_ALWAYS_INLINE void* alloc_small(Shard* sh, std::size_t size) noexcept {
 /// Pushes a block on its slab's local free list (owner thread) and returns
 /// the slab's remaining used count.
 SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS std::uint32_t push_local(SlabHeader* s, Block* b) noexcept {
+  hardened_on_owner_free(s, b);
   vg_free(s->heap, b);
   poison(b, s->block_size);
   write_link(b, s->local_free);
@@ -318,6 +389,14 @@ std::size_t block_usable_size(const SlabHeader* s, const void* p) noexcept;
 // ---- stats.cpp ---------------------------------------------------------------------
 
 spaces_status_t heap_stats(Heap* h, spaces_stats_t* out) noexcept;
+/// What mallinfo2 reports (override/malloc.cpp); zeros before the default heap exists.
+struct DefaultHeapInfo {
+  std::size_t footprint, peak_footprint, live_bytes, huge_blocks, huge_bytes;
+};
+DefaultHeapInfo default_heap_info() noexcept;
+/// malloc_trim: heap_collect on the default heap, then the slab cache. True
+/// if memory went back.
+bool default_heap_trim() noexcept;
 spaces_status_t heap_walk(Heap* h, spaces_walk_fn fn, void* arg) noexcept;
 
 }  // namespace spaces::detail

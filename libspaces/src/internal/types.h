@@ -29,6 +29,13 @@
 
 namespace spaces::detail {
 
+/// Adds to a counter that one thread writes and others read (statistics): a
+/// load and a store, no read-modify-write.
+template <class T>
+SPACES_ALWAYS_INLINE void add_counter(std::atomic<T>& c, T delta) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
+
 // ---- Geometry -------------------------------------------------------------
 
 inline constexpr std::size_t kSlabShift = 16;
@@ -67,9 +74,45 @@ enum class SlabKind : std::uint8_t {
 /// pointer, 64-byte aligned) or'ed with these flags. Any other slab kind and
 /// an abandoned small slab hold 0, which no thread's tag equals, so the free
 /// fast path's single compare `owner == tag` sends them all to free_generic.
-inline constexpr std::uintptr_t kOwnerFull = 1;  ///< not on its partial queue
+/// The word is the owner's private view: only the owner (or, for an
+/// abandoned shard, the holder of the heap lock) writes it; other threads
+/// only compare it with their tag. What other threads must agree on lives
+/// in the remote word below.
+inline constexpr std::uintptr_t kOwnerFull = 1;  ///< not on its partial queue nor current
 inline constexpr std::uintptr_t kOwnerSlow = 2;  ///< junk-fill mode: every free is slow
 inline constexpr std::uintptr_t kOwnerFlags = kOwnerFull | kOwnerSlow;
+
+// ---- The remote word ---------------------------------------------------------
+//
+// SlabHeader::remote is the only field of a small slab that threads other
+// than the owner write. One 64-bit word holds the list of blocks they freed
+// and the slab's FULL state, so that a single compare-and-swap decides every
+// race between a remote free and the owner (remote.cpp has the protocol and
+// docs/design.md the argument):
+//
+//   bits  0..3   flags: kRemoteFull
+//   bits  4..15  the list's first block, as its offset from the run base
+//                (blocks are 16-aligned and at least 512 bytes in; 0 = empty)
+//   bits 16..31  how many blocks the list holds (<= capacity <= 4064)
+//   bits 32..63  zero
+//
+// kRemoteFull is set by the owner only on an empty list (CAS 0 -> FULL) when
+// the slab has no free block left and leaves every queue. It says "the owner
+// will not look at this slab again unless told". The first remote freer that
+// sees it clears it (CAS FULL -> 0) *instead of* pushing its block, and hands
+// the block to the owner through the shard's delayed list. So FULL and a
+// non-empty list never coexist, and the count bounds every walk of the list.
+inline constexpr std::uint64_t kRemoteFull = 1;
+inline constexpr std::uint64_t kRemoteHeadMask = 0xFFF0;
+inline constexpr unsigned kRemoteCountShift = 16;
+inline constexpr std::uint64_t kRemoteCountMask = 0xFFFF;
+
+SPACES_ALWAYS_INLINE std::uint32_t remote_count(std::uint64_t w) noexcept {
+  return static_cast<std::uint32_t>((w >> kRemoteCountShift) & kRemoteCountMask);
+}
+SPACES_ALWAYS_INLINE std::uint32_t remote_head_offset(std::uint64_t w) noexcept {
+  return static_cast<std::uint32_t>(w & kRemoteHeadMask);
+}
 
 /// SlabHeader::flags
 inline constexpr std::uint8_t kSlabSingleThreaded = 1;  ///< heap is single-threaded: frees are local
@@ -83,8 +126,12 @@ struct Heap;
 
 // SlabHeader. Invariants (slab_is_valid(), checked by SPACES_ASSERT_EXPENSIVE):
 //   slab_of(p) == this for every block p handed out from this run
-//   Small:  used == carved - |free| - |local_free| - |remote collected later|
-//           (blocks in `remote` still count as used until collected)
+//   Small:  used == carved - |free| - |local_free|   (slab_is_valid)
+//           blocks on the remote list, or on their way to the owner through
+//           a shard's delayed list, still count as used until the owner
+//           takes them: a slab with used == 0 has no free in flight
+//           remote_count(remote) == |remote list| <= capacity
+//           (remote & kRemoteFull) => the remote list is empty and (owner & kOwnerFull)
 //           capacity == kSlabUsable / block_size, carved <= capacity
 //           owner & ~kOwnerFlags == shard->tag, or 0 once the shard is abandoned
 //           (owner & kOwnerFull) <=> the slab is not on shard->partial[size_class]
@@ -103,13 +150,13 @@ struct alignas(64) SlabHeader {
   std::atomic<std::uint32_t> used;   ///< blocks out (relaxed: stats read it)
   std::uint32_t block_size;          ///< Small: class size; Large/Huge: offset of the block
   std::atomic<std::uintptr_t> owner; ///< see kOwnerFull
-  std::atomic<Block*> remote;        ///< blocks freed by other threads (remote.cpp)
+  std::atomic<std::uint64_t> remote; ///< the remote word: other threads' frees, FULL (remote.cpp)
   std::atomic<std::uint64_t> frees;  ///< local frees + collected remote frees (stats)
   std::atomic<Shard*> shard;         ///< the shard that owns a Small/Region slab
   SlabKind kind;
   std::uint8_t size_class;
   std::uint8_t flags;
-  std::atomic<std::uint8_t> notified;  ///< on shard->notify (remote.cpp)
+  std::uint8_t reserved;
   std::uint32_t magic;                 ///< kSlabMagic, or kFreeRunMagic in the cache
 
   // ---- line 1: lists and slow paths
@@ -125,7 +172,6 @@ struct alignas(64) SlabHeader {
   union {
     std::size_t size;          ///< Large/Huge/Region span: usable bytes of the block
     std::uint64_t stamp;       ///< FreeRun in a bin: os::now_ms() when binned
-    SlabHeader* notify_next;   ///< Small: link on shard->notify (remote.cpp)
   };
 };
 static_assert(sizeof(SlabHeader) == kHeaderStride, "a header fills one color slot");
@@ -165,20 +211,34 @@ SPACES_ALWAYS_INLINE char* slab_blocks(const SlabHeader* h) noexcept {
 //   every run on `runs` has run->shard == this; its slabs are charged to heap
 //   tag == the owning thread's tag, or 0 after the thread exited (abandoned)
 //   only the owner thread touches current, partial, cursor and the slabs'
-//   free/local_free lists; `runs` changes under heap->lock (multi-threaded)
+//   free/local_free lists; `runs` changes under heap->lock (multi-threaded);
+//   once abandoned (tag 0) the holder of heap->lock acts as the owner
+//   every block on `delayed` is a block of a Small slab of this heap that was
+//   full when it was freed; it still counts in its slab's `used`
 //   direct[i] == current[size_to_class(16 * i)] for every i (set_current)
 // Layout: `direct` first, so alloc_small reads one indexed word.
 struct Shard {
   SlabHeader* direct[kDirectEntries];  ///< current slab by direct_index(size), size <= 1 KiB
   SlabHeader* current[kNumClasses];
   spaces_cursor_t cursor;  ///< region heaps: the bump cursor (public layout)
-  std::uintptr_t tag;
+  /// The owning thread's tag; 0 once abandoned. Written under heap->lock;
+  /// read by freers that hand a block over (remote.cpp).
+  std::atomic<std::uintptr_t> tag;
   Heap* heap;
-  std::atomic<SlabHeader*> notify;  ///< full slabs that received remote frees
+  /// Blocks freed by other threads into this shard's full slabs (remote.cpp):
+  /// a Treiber stack through the blocks' first words, drained by the owner.
+  std::atomic<Block*> delayed;
+  /// Blocks pushed on `delayed` and not yet drained (stats; may briefly run
+  /// ahead of the list: pushers count before they push).
+  std::atomic<std::uint64_t> delayed_count;
+  std::atomic<std::uint64_t> delayed_bytes;  ///< their block sizes (stats)
   ClassQueue partial[kNumClasses];
   RunList runs;                     ///< small slabs, region slabs and region spans
   std::size_t run_slabs;            ///< slabs on `runs`
-  std::uint64_t folded_frees;       ///< frees counted by slabs this shard released
+  /// Frees counted by slabs this shard released (one writer: the owner, or
+  /// the heap lock's holder for an abandoned shard; stats read it).
+  std::atomic<std::uint64_t> folded_frees;
+  std::uint64_t trim_seen;          ///< Heap::trim_epoch when this shard last gave back its empties
   std::atomic<std::uint64_t> region_blocks;  ///< Region: blocks of past cursor windows and spans
   std::atomic<std::uint64_t> region_bytes;   ///< Region: their requested bytes
   Shard* heap_next;                 ///< heap->shards
@@ -213,6 +273,9 @@ struct Heap {
   std::atomic<std::size_t> peak;
   std::atomic<std::size_t> cap;
   std::atomic<std::uint64_t> cap_failures;
+  /// Moves when a cap refuses memory: each shard then gives back its empty
+  /// slabs on its next slow path (refill.cpp:charge, shard.cpp:shard_trim).
+  std::atomic<std::uint64_t> trim_epoch;
   /// Set when an abandoned shard may hold slabs worth reclaiming (thread
   /// exit, or a remote free into an abandoned shard's full slab).
   std::atomic<bool> reclaimable;
@@ -232,7 +295,6 @@ struct Heap {
   RunList retained;     ///< empty slabs kept across reset (SPACES_HEAP_RETAIN_ON_RESET)
   std::uint64_t large_allocs;  ///< allocations of Large/Huge blocks (under lock)
   std::uint64_t large_frees;
-  std::uint64_t folded_frees;  ///< frees counted by shards since destroyed
   char name[kHeapNameMax];
   Shard shard0;               ///< the single-threaded heap's shard; the first thread's otherwise
 };

@@ -20,11 +20,17 @@ namespace spaces::os {
 /// The OS page size in bytes (4096 on x86-64 Linux).
 std::size_t page_size() noexcept;
 
+/// Whether a mapping counts against the system's commit limit at once.
+enum class Commit : int {
+  Charge = 0,  ///< it does: a size the system cannot back fails now (ENOMEM)
+  Lazy = 1,    ///< it does not (MAP_NORESERVE): sparse metadata tables only
+};
+
 /// Maps `size` bytes of zeroed read-write memory whose start is aligned to
 /// `align`. The OS commits pages on first touch. Preconditions: `size` and
 /// `align` are multiples of page_size(); `align` is a power of two.
 /// Returns 0 and sets *out, or ENOMEM/EINVAL.
-int map_aligned(std::size_t size, std::size_t align, void** out) noexcept;
+int map_aligned(std::size_t size, std::size_t align, void** out, Commit commit = Commit::Charge) noexcept;
 
 /// Unmaps [p, p + size). Preconditions: page-aligned, mapped by map_aligned.
 int unmap(void* p, std::size_t size) noexcept;

@@ -2,8 +2,11 @@
 // os/posix.cpp: the OS contract (os/os.h) on Linux: mmap, madvise, clocks.
 //
 // Aligned mappings over-map by the alignment and trim both ends, so they
-// cost two extra munmap calls but no retry loop. MAP_NORESERVE keeps large
-// reservations out of the commit charge until they are touched.
+// cost two extra munmap calls but no retry loop. Memory that will hold
+// blocks is charged to the commit limit when mapped, so that the kernel's
+// overcommit check refuses a size the system cannot back (malloc(16 TiB)
+// returns NULL instead of waking the OOM killer later); only sparse
+// metadata tables use MAP_NORESERVE.
 // ---------------------------------------------------------------------------
 #include "os.h"
 
@@ -32,13 +35,13 @@ std::size_t page_size() noexcept {
   return size;
 }
 
-int map_aligned(std::size_t size, std::size_t align, void** out) noexcept {
+int map_aligned(std::size_t size, std::size_t align, void** out, Commit commit) noexcept {
   if (size == 0 || (align & (align - 1)) != 0) return EINVAL;
   if (align < page_size()) align = page_size();
   const std::size_t extra = align > page_size() ? align - page_size() : 0;
   if (size + extra < size) return ENOMEM;
-  void* p = ::mmap(nullptr, size + extra, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  const int flags = MAP_PRIVATE | MAP_ANONYMOUS | (commit == Commit::Lazy ? MAP_NORESERVE : 0);
+  void* p = ::mmap(nullptr, size + extra, PROT_READ | PROT_WRITE, flags, -1, 0);
   if (p == MAP_FAILED) return errno != 0 ? errno : ENOMEM;
   auto base = reinterpret_cast<std::uintptr_t>(p);
   const std::uintptr_t aligned = (base + align - 1) & ~(static_cast<std::uintptr_t>(align) - 1);
