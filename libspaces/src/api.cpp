@@ -17,8 +17,8 @@ namespace {
 
 /// Validates an allocation's heap; sets errno and the failure record if bad.
 SPACES_ALWAYS_INLINE Heap* alloc_heap(spaces_heap_t* heap) noexcept {
-  Heap* h = to_heap(heap);
-  if (SPACES_UNLIKELY(h == nullptr || h->magic != kHeapMagic)) {
+  Heap* h = heap_checked(heap);
+  if (SPACES_UNLIKELY(h == nullptr)) {
     record_failure(SPACES_E_INVALID, nullptr, 0);
     return nullptr;
   }
@@ -78,6 +78,13 @@ spaces_status_t spaces_heap_reset(spaces_heap_t* heap) noexcept {
   return heap_reset(h);
 }
 
+spaces_status_t spaces_heap_collect(spaces_heap_t* heap) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr) return SPACES_E_INVALID;
+  heap_collect(h);
+  return SPACES_OK;
+}
+
 spaces_status_t spaces_heap_set_cap(spaces_heap_t* heap, size_t cap) noexcept {
   Heap* h = heap_checked(heap);
   if (h == nullptr) return SPACES_E_INVALID;
@@ -105,7 +112,10 @@ spaces_discipline_t spaces_heap_discipline(const spaces_heap_t* heap) noexcept {
   return h == nullptr ? SPACES_GENERAL : static_cast<spaces_discipline_t>(h->discipline);
 }
 
-spaces_heap_t* spaces_default_heap(void) noexcept { return to_handle(default_heap()); }
+spaces_heap_t* spaces_default_heap(void) noexcept {
+  Heap* h = default_heap();
+  return h != nullptr ? to_handle(h) : nullptr;
+}
 
 // ---- Allocation -------------------------------------------------------------------
 
@@ -172,8 +182,12 @@ size_t spaces_usable_size(const void* ptr) noexcept {
 spaces_heap_t* spaces_heap_of(const void* ptr) noexcept {
   if (ptr == nullptr) return nullptr;
   const SlabHeader* s = slab_checked(ptr);
-  if (s == nullptr || heap_checked(to_handle(s->heap)) == nullptr) return nullptr;
-  return to_handle(s->heap);
+  if (s == nullptr) return nullptr;
+  // The run may outlive its heap (destroy does not touch headers): the heap
+  // must be alive and in the epoch the run was handed out in.
+  const Heap* h = s->heap;
+  if (h == nullptr || h->magic != kHeapMagic || h->epoch != s->heap_epoch) return nullptr;
+  return to_handle(h);
 }
 
 int spaces_owns(const void* ptr) noexcept {

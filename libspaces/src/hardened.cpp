@@ -97,7 +97,7 @@ SPACES_NO_SANITIZE_ADDRESS SlabHeader* checked_run(const void* p, const char* wh
     fatal("spaces: %s of %p, which is not a block spaces handed out (foreign or interior pointer)\n", what, p);
   }
   const Heap* h = s->heap;
-  if (h == nullptr || h->magic != kHeapMagic || s->heap_gen != h->gen)
+  if (h == nullptr || h->magic != kHeapMagic || s->heap_epoch != h->epoch)
     fatal("spaces: %s of %p, a block of a heap that was destroyed or reset\n", what, p);
   if (!is_block_start(s, p)) fatal("spaces: %s of %p in heap '%s': not the start of a block\n", what, p, h->name);
   return s;

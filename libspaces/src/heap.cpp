@@ -15,6 +15,10 @@
 #include "internal/internal.h"
 
 namespace spaces::detail {
+
+constinit HandleSlot g_handle_slots[kMaxHeaps]{};
+constinit std::atomic<std::uint32_t> g_handle_slots_used{0};
+
 namespace {
 
 constinit std::atomic<std::uint64_t> g_next_id{1};
@@ -23,6 +27,57 @@ constinit Heap* g_registry = nullptr;
 
 constinit std::atomic<Heap*> g_default_heap{nullptr};
 constinit SpinLock g_default_lock;
+
+// ---- Handles (internal.h explains the encoding) ----------------------------
+
+constinit SpinLock g_handles_lock;
+constinit std::uint32_t g_free_head = 0;  // slot + 1 of the oldest free slot; 0: none
+constinit std::uint32_t g_free_tail = 0;
+constinit std::uint32_t g_free_count = 0;
+
+spaces_heap_t* encode_handle(std::uint32_t slot, std::uint32_t generation) noexcept {
+  return reinterpret_cast<spaces_heap_t*>((static_cast<std::uintptr_t>(generation) << 32) | (slot + 1));
+}
+
+/// Gives h a slot and its handle; false when kMaxHeaps heaps are alive.
+bool handle_open(Heap* h) noexcept {
+  LockGuard guard(g_handles_lock);
+  std::uint32_t slot;
+  const std::uint32_t used = g_handle_slots_used.load(std::memory_order_relaxed);
+  if (g_free_count > kHandleReuseDelay || (used == kMaxHeaps && g_free_count > 0)) {
+    slot = g_free_head - 1;
+    g_free_head = g_handle_slots[slot].next_free;
+    if (g_free_head == 0) g_free_tail = 0;
+    --g_free_count;
+  } else if (used < kMaxHeaps) {
+    slot = used;
+    g_handle_slots[slot].generation.store(1, std::memory_order_relaxed);
+    g_handle_slots_used.store(used + 1, std::memory_order_release);
+  } else {
+    return false;
+  }
+  HandleSlot& e = g_handle_slots[slot];
+  h->handle = encode_handle(slot, e.generation.load(std::memory_order_relaxed));
+  e.heap.store(h, std::memory_order_release);
+  return true;
+}
+
+/// Retires h's handle: its slot gets a new generation and joins the FIFO.
+void handle_close(Heap* h) noexcept {
+  const std::uint32_t slot = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(h->handle)) - 1;
+  LockGuard guard(g_handles_lock);
+  HandleSlot& e = g_handle_slots[slot];
+  e.heap.store(nullptr, std::memory_order_relaxed);
+  std::uint32_t next = e.generation.load(std::memory_order_relaxed) + 1;
+  if (next == 0) next = 1;
+  e.generation.store(next, std::memory_order_release);
+  e.next_free = 0;
+  if (g_free_tail != 0) g_handle_slots[g_free_tail - 1].next_free = slot + 1;
+  else g_free_head = slot + 1;
+  g_free_tail = slot + 1;
+  ++g_free_count;
+  h->handle = nullptr;
+}
 
 void registry_add(Heap* h) noexcept {
   LockGuard guard(g_registry_lock);
@@ -97,31 +152,57 @@ void destroy_children(Heap* h) noexcept {
 
 }  // namespace
 
-Heap* heap_checked(const spaces_heap_t* handle) noexcept {
-  Heap* h = reinterpret_cast<Heap*>(const_cast<spaces_heap_t*>(handle));
-  if (h == nullptr || h->magic != kHeapMagic || h->id == 0) return nullptr;
-  return h;
-}
-
 const char* heap_name_of(const Heap* h) noexcept {
   return h != nullptr && h->magic == kHeapMagic ? h->name : "?";
 }
 
 // ---- Caps -------------------------------------------------------------------
 
+namespace {
+
+/// Adds `bytes` to x's footprint unless that crosses its cap (a CAS loop, so
+/// it holds under any number of threads charging x).
+bool charge_level(Heap* x, std::size_t bytes) noexcept {
+  const std::size_t cap = x->cap.load(std::memory_order_relaxed);
+  std::size_t f = x->footprint.load(std::memory_order_relaxed);
+  do {
+    if (bytes > cap || f > cap - bytes) return false;
+  } while (!x->footprint.compare_exchange_weak(f, f + bytes, std::memory_order_relaxed));
+  update_peak(x, f + bytes);
+  return true;
+}
+
+bool has_room(const Heap* x, std::size_t bytes) noexcept {
+  const std::size_t cap = x->cap.load(std::memory_order_relaxed);
+  const std::size_t f = x->footprint.load(std::memory_order_relaxed);
+  return bytes <= cap && f <= cap - bytes;
+}
+
+bool refuse(Heap* x, Heap** refused) noexcept {
+  x->cap_failures.fetch_add(1, std::memory_order_relaxed);
+  *refused = x;
+  return false;
+}
+
+}  // namespace
+
+// A heap without a parent is charged with one CAS. A nested heap must be
+// charged at every level or at none, and without ever showing a charge it
+// will take back (another allocation seeing it would be refused for nothing):
+// under its root's charge lock, which every charge below that root takes,
+// the levels below the root only grow, so checking them first, then
+// charging the root by CAS (the root's own charges do not take the lock),
+// then adding to the levels below is exact.
 bool heap_charge(Heap* h, std::size_t bytes, Heap** refused) noexcept {
-  for (Heap* x = h; x != nullptr; x = x->parent) {
-    const std::size_t cap = x->cap.load(std::memory_order_relaxed);
-    std::size_t f = x->footprint.load(std::memory_order_relaxed);
-    do {
-      if (bytes > cap || f > cap - bytes) {
-        // Undo the levels below x, which were charged already.
-        for (Heap* y = h; y != x; y = y->parent) y->footprint.fetch_sub(bytes, std::memory_order_relaxed);
-        x->cap_failures.fetch_add(1, std::memory_order_relaxed);
-        *refused = x;
-        return false;
-      }
-    } while (!x->footprint.compare_exchange_weak(f, f + bytes, std::memory_order_relaxed));
+  if (h->parent == nullptr) return charge_level(h, bytes) || refuse(h, refused);
+  Heap* root = h->root;
+  LockGuard guard(root->charge_lock);
+  for (Heap* x = h; x != root; x = x->parent)
+    if (!has_room(x, bytes)) return refuse(x, refused);
+  SPACES_TEST_POINT("charge.nested", h);
+  if (!charge_level(root, bytes)) return refuse(root, refused);
+  for (Heap* x = h; x != root; x = x->parent) {
+    const std::size_t f = x->footprint.fetch_add(bytes, std::memory_order_relaxed);
     update_peak(x, f + bytes);
   }
   return true;
@@ -160,7 +241,7 @@ SlabHeader* heap_pop_retained(Heap* h) noexcept {
       std::memset(static_cast<void*>(r), 0, sizeof(SlabHeader));
       r->slabs = 1;
       r->heap = h;
-      r->heap_gen = h->gen;
+      r->heap_epoch = h->epoch;
       return r;
     }
     // A retained region span: no use for it here.
@@ -210,15 +291,22 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   void* mem = meta_alloc(sizeof(Heap));
   if (mem == nullptr) return SPACES_E_NOMEM;
   Heap* h = ::new (mem) Heap{};
+  if (!handle_open(h)) {
+    meta_free(mem, sizeof(Heap));
+    return SPACES_E_NOMEM;
+  }
   h->id = g_next_id.fetch_add(1, std::memory_order_relaxed);
-  h->gen = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  h->epoch = g_next_id.fetch_add(1, std::memory_order_relaxed);
   h->discipline = static_cast<std::uint8_t>(discipline);
   h->single = (o->flags & SPACES_HEAP_SINGLE_THREADED) != 0;
   h->retain = (o->flags & SPACES_HEAP_RETAIN_ON_RESET) != 0;
   h->cap.store(o->cap, std::memory_order_relaxed);
   h->cap_handler = o->cap_handler;
   h->cap_handler_arg = o->cap_handler_arg;
+  h->on_teardown = o->on_teardown;
+  h->on_teardown_arg = o->on_teardown_arg;
   h->parent = parent;
+  h->root = parent != nullptr ? parent->root : h;
   name_heap(h, o->name);
   shard_init(&h->shard0, h);
   vg_pool_create(h);
@@ -234,8 +322,24 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   return SPACES_OK;
 }
 
-spaces_status_t heap_destroy(Heap* h) noexcept {
+namespace {
+
+/// Destroys the children, then tells the heap's owner its blocks are about
+/// to go (the teardown hook), before any memory is released. False if the
+/// heap is being torn down already (a hook that resets or destroys it).
+bool begin_teardown(Heap* h, bool destroyed) noexcept {
+  if (h->tearing_down) return false;
+  h->tearing_down = true;
   destroy_children(h);
+  if (h->on_teardown != nullptr) h->on_teardown(to_handle(h), destroyed ? 1 : 0, h->on_teardown_arg);
+  return true;
+}
+
+}  // namespace
+
+spaces_status_t heap_destroy(Heap* h) noexcept {
+  if (!begin_teardown(h, true)) return SPACES_E_INVALID;
+  SPACES_TEST_POINT("heap.destroy", h);
   threads_forget_heap(h);
   // Uncharge the whole footprint at once: children are gone, so it is
   // exactly what the shards, spans and retained slabs hold.
@@ -257,24 +361,33 @@ spaces_status_t heap_destroy(Heap* h) noexcept {
     sh = next;
   }
   vg_pool_destroy(h);
+  handle_close(h);
   h->magic = kHeapDeadMagic;
   h->id = 0;
-  h->gen = 0;
+  h->epoch = 0;
   meta_free(h, sizeof(Heap));
   return SPACES_OK;
 }
 
 spaces_status_t heap_reset(Heap* h) noexcept {
-  destroy_children(h);
+  if (!begin_teardown(h, false)) return SPACES_E_INVALID;
+  SPACES_TEST_POINT("heap.reset", h);
   const bool retain = h->retain != 0;
-  for_each_shard(h, [retain](Shard* sh) { shard_clear(sh, retain); });
+  {
+    // Exclusive of thread exit, as destroy is (threads_forget_heap): an
+    // exiting thread collects and abandons its shard of this heap under
+    // the same lock, and must not walk runs that are being cleared.
+    ThreadsExclusive exclusive;
+    for_each_shard(h, [retain](Shard* sh) { shard_clear(sh, retain); });
+  }
   release_large(h);
   h->large_allocs = 0;
   h->large_frees = 0;
   h->resets++;
-  h->gen = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  h->epoch = g_next_id.fetch_add(1, std::memory_order_relaxed);
   vg_pool_destroy(h);  // every chunk is gone
   vg_pool_create(h);
+  h->tearing_down = false;
   return SPACES_OK;
 }
 
@@ -308,6 +421,7 @@ Heap* default_heap_if_created() noexcept { return g_default_heap.load(std::memor
 
 void heap_registry_fork_prepare() noexcept {
   g_default_lock.lock();
+  g_handles_lock.lock();
   g_registry_lock.lock();
   for (Heap* h = g_registry; h != nullptr; h = h->registry_next) h->lock.lock();
 }
@@ -315,12 +429,14 @@ void heap_registry_fork_prepare() noexcept {
 void heap_registry_fork_parent() noexcept {
   for (Heap* h = g_registry; h != nullptr; h = h->registry_next) h->lock.unlock();
   g_registry_lock.unlock();
+  g_handles_lock.unlock();
   g_default_lock.unlock();
 }
 
 void heap_registry_fork_child() noexcept {
   for (Heap* h = g_registry; h != nullptr; h = h->registry_next) h->lock.reset_after_fork();
   g_registry_lock.reset_after_fork();
+  g_handles_lock.reset_after_fork();
   g_default_lock.reset_after_fork();
 }
 

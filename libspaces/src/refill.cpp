@@ -229,7 +229,7 @@ SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size
     return nullptr;
   }
   r->heap = h;
-  r->heap_gen = h->gen;
+  r->heap_epoch = h->epoch;
   return r;
 }
 
@@ -257,7 +257,7 @@ SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, Slab
     }
     SPACES_ASSERT_INTERNAL(s->slabs * kSlabSize == total && s->block_size == offset);
     s->heap = h;
-    s->heap_gen = h->gen;
+    s->heap_epoch = h->epoch;
   } else {
     const std::size_t slabs = (offset + size + kSlabMask) >> kSlabShift;
     s = acquire_run(h, slabs, align, offset, size);

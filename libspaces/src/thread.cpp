@@ -35,6 +35,7 @@ void unlink_from_thread(Shard* sh) noexcept {
 
 void abandon(Shard* sh) noexcept {
   Heap* h = sh->heap;
+  SPACES_TEST_POINT("thread.abandon", sh);
   // Settle what other threads freed into the shard while this thread still
   // owns it, and give back the slabs that are empty: the shard's next owner
   // (or a reclaim) then finds them in order, and nothing waits on a thread
@@ -195,8 +196,19 @@ Shard* default_shard_slow() noexcept {
   return sh;
 }
 
+ThreadsExclusive::ThreadsExclusive() noexcept {
+  // A test can stop an exiting thread inside on_thread_exit and resume it
+  // from here, when a reset is known to wait for it (tests/core/interleaving_test).
+  while (!g_threads_lock.try_lock()) {
+    SPACES_TEST_POINT("threads.exclusive_wait", nullptr);
+    sched_yield();
+  }
+}
+
+ThreadsExclusive::~ThreadsExclusive() { g_threads_lock.unlock(); }
+
 void threads_forget_heap(Heap* h) noexcept {
-  LockGuard guard(g_threads_lock);
+  ThreadsExclusive exclusive;
   unlink_from_thread(&h->shard0);
   for (Shard* sh = h->shards; sh != nullptr; sh = sh->heap_next) unlink_from_thread(sh);
   // The TLS caches of other threads may still map h->id to a shard; ids are

@@ -8,6 +8,12 @@
 // destructor run in reverse order of construction. TrivialArena refuses
 // non-trivial types at compile time, for arenas that must never run
 // destructors. An arena is used by one thread at a time.
+//
+// Lifetime: an arena whose heap has a parent dies with the parent's reset or
+// destroy, as every child heap does. It learns of it through the heap's
+// teardown hook: its cleanups run then (before the memory goes), and every
+// later allocation throws heap_error (try_allocate returns nullptr); its
+// destructor then has nothing left to do.
 // ---------------------------------------------------------------------------
 #ifndef SPACES_ARENA_HPP
 #define SPACES_ARENA_HPP
@@ -18,6 +24,7 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <memory>
 #include <new>
 #include <ranges>
 #include <span>
@@ -38,11 +45,13 @@ namespace detail {
 /// address never escapes. They throw at the cap or when the OS refuses.
 [[gnu::noinline]] inline spaces_window_t refill(void* owner, char* cur, char* end, std::uint64_t tally, std::size_t n,
                                                 std::size_t align) {
+  if (owner == nullptr) throw heap_error(SPACES_E_INVALID, kDeadHeapMessage);
   const spaces_window_t w = spaces_cursor_refill(owner, cur, end, tally, n, align);
   if (w.cur == nullptr) throw_alloc_failure(n);
   return w;
 }
 [[gnu::noinline]] inline void* span(void* owner, std::size_t n, std::size_t align) {
+  if (owner == nullptr) throw heap_error(SPACES_E_INVALID, kDeadHeapMessage);
   void* p = spaces_cursor_span(owner, n, align);
   if (p == nullptr) throw_alloc_failure(n);
   return p;
@@ -73,27 +82,35 @@ template <Destructors D>
 class BasicArena {
  public:
   /// Creates the arena's region heap; the discipline in `options` is
-  /// overridden to Region and the heap is single-threaded.
+  /// overridden to Region and the heap is single-threaded. A teardown hook in
+  /// `options` still runs, after the arena's own.
   explicit BasicArena(HeapOptions options = HeapOptions())
-      : heap_(options.discipline(Discipline::Region).single_threaded()),
+      : link_(std::make_unique<Link>(Link{this, options.get_on_teardown(), options.get_on_teardown_arg()})),
+        heap_(options.discipline(Discipline::Region).single_threaded().on_teardown(&on_teardown, link_.get())),
         cursor_(spaces_region_cursor(heap_.get())) {}
 
   BasicArena(BasicArena&& o) noexcept
-      : heap_(std::move(o.heap_)), cursor_(std::exchange(o.cursor_, nullptr)),
-        cleanups_(std::exchange(o.cleanups_, nullptr)), interned_(std::exchange(o.interned_, {})) {}
+      : link_(std::move(o.link_)), heap_(std::move(o.heap_)), cursor_(o.take_cursor()),
+        cleanups_(std::exchange(o.cleanups_, nullptr)), interned_(std::exchange(o.interned_, {})) {
+    if (cursor_ == nullptr) cursor_ = &dead_;
+    if (link_) link_->owner = this;
+  }
   BasicArena& operator=(BasicArena&& o) noexcept {
     if (this != &o) {
-      run_cleanups();
+      destroy_heap();
+      link_ = std::move(o.link_);
       heap_ = std::move(o.heap_);
-      cursor_ = std::exchange(o.cursor_, nullptr);
+      cursor_ = o.take_cursor();
+      if (cursor_ == nullptr) cursor_ = &dead_;
       cleanups_ = std::exchange(o.cleanups_, nullptr);
       interned_ = std::exchange(o.interned_, {});
+      if (link_) link_->owner = this;
     }
     return *this;
   }
   BasicArena(const BasicArena&) = delete;
   BasicArena& operator=(const BasicArena&) = delete;
-  ~BasicArena() { run_cleanups(); }
+  ~BasicArena() { destroy_heap(); }
 
   /// Raw memory: `n` bytes aligned to `align` (a power of two). Throws
   /// cap_exceeded at the cap, std::bad_alloc when the OS refuses.
@@ -220,12 +237,13 @@ class BasicArena {
   std::size_t interned_count() const noexcept { return interned_.size; }
 
   /// Runs the registered destructors (newest first) and frees every block;
-  /// the arena stays usable. O(slabs + objects with cleanups).
-  void reset() {
-    run_cleanups();
-    interned_ = {};
-    heap_.reset();
-  }
+  /// the arena stays usable. O(slabs + objects with cleanups). Throws
+  /// heap_error if the arena's heap is gone (its parent was reset).
+  void reset() { heap_.reset(); }  // the teardown hook runs the cleanups
+
+  /// Whether the arena's heap is alive (false after its parent's reset or
+  /// destroy took it).
+  bool alive() const noexcept { return cursor_ != &dead_ && heap_.alive(); }
 
   Stats stats() const noexcept { return heap_.stats(); }
   Heap& heap() noexcept { return heap_; }
@@ -241,6 +259,34 @@ class BasicArena {
   };
   static constexpr std::size_t kObjectOffset =
       (sizeof(Cleanup) + kDefaultAlignment - 1) / kDefaultAlignment * kDefaultAlignment;
+  /// What the heap's teardown hook reaches: the arena, wherever it moved.
+  struct Link {
+    BasicArena* owner;
+    spaces_teardown_fn user_fn;  ///< the hook the caller's options gave
+    void* user_arg;
+  };
+  static void on_teardown(spaces_heap_t* heap, int destroyed, void* arg) noexcept {
+    auto* link = static_cast<Link*>(arg);
+    if (link->owner != nullptr) link->owner->torn_down(destroyed != 0);
+    if (link->user_fn != nullptr) link->user_fn(heap, destroyed, link->user_arg);
+  }
+  /// The heap's blocks are about to go: run the cleanups while they are
+  /// there; if the heap dies, later allocations find no window and no owner.
+  void torn_down(bool destroyed) noexcept {
+    run_cleanups();
+    interned_ = {};
+    if (destroyed) cursor_ = &dead_;
+  }
+  /// Destroys the heap now, while every member is alive for the hook.
+  void destroy_heap() noexcept {
+    Heap dying = std::move(heap_);
+  }
+  spaces_cursor_t* take_cursor() noexcept {
+    spaces_cursor_t* c = cursor_;
+    cursor_ = &dead_;
+    return c == &dead_ ? nullptr : c;
+  }
+
   struct Slot {
     const char* data;
     std::size_t size;
@@ -295,10 +341,12 @@ class BasicArena {
     interned_.capacity = cap;
   }
 
+  std::unique_ptr<Link> link_;  // before heap_: the heap's hook points at it
   Heap heap_;
   spaces_cursor_t* cursor_;
   Cleanup* cleanups_ = nullptr;
   Interned interned_;
+  spaces_cursor_t dead_{};  ///< the cursor of a dead heap: no window, no owner
 };
 
 /// A region heap that runs destructors of the objects it holds.

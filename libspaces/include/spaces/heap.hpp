@@ -69,12 +69,14 @@ class cap_exceeded : public std::bad_alloc {
   std::size_t request_;
 };
 
-/// Thrown by constructors given options the C API rejects.
+/// Thrown by constructors given options the C API rejects, and by calls on
+/// a heap that is gone (destroyed by its parent's reset or destroy).
 class heap_error : public std::runtime_error {
  public:
   explicit heap_error(Status status)
       : std::runtime_error(std::string("spaces: ") + spaces_status_str(status)),
         status_(status) {}
+  heap_error(Status status, const char* what) : std::runtime_error(what), status_(status) {}
   Status status() const noexcept { return status_; }
 
  private:
@@ -83,13 +85,18 @@ class heap_error : public std::runtime_error {
 
 namespace detail {
 
+inline constexpr const char* kDeadHeapMessage =
+    "spaces: allocation from a heap that is gone (destroyed, or a child of a heap that was reset or destroyed)";
+
 /// Turns the calling thread's last allocation failure into an exception:
-/// cap_exceeded for a cap, std::bad_alloc otherwise.
+/// cap_exceeded for a cap, heap_error for a heap that is gone,
+/// std::bad_alloc otherwise.
 [[noreturn]] inline void throw_alloc_failure(std::size_t request) {
   spaces_failure_t f{};
   spaces_last_failure(&f);
   if (f.status == SPACES_E_CAP)
     throw cap_exceeded(spaces_heap_name(f.heap), f.cap, f.footprint, request);
+  if (f.status == SPACES_E_INVALID) throw heap_error(SPACES_E_INVALID, kDeadHeapMessage);
   throw std::bad_alloc();
 }
 
@@ -157,6 +164,15 @@ class HeapOptions {
     handler_ = std::move(handler);
     return *this;
   }
+  /// Called when the heap's blocks are about to be freed at once (its reset
+  /// or destroy, or an ancestor's): see spaces_teardown_fn.
+  HeapOptions& on_teardown(spaces_teardown_fn fn, void* arg) noexcept {
+    c_.on_teardown = fn;
+    c_.on_teardown_arg = arg;
+    return *this;
+  }
+  spaces_teardown_fn get_on_teardown() const noexcept { return c_.on_teardown; }
+  void* get_on_teardown_arg() const noexcept { return c_.on_teardown_arg; }
 
   const std::string& get_name() const noexcept { return name_; }
   std::size_t get_cap() const noexcept { return c_.cap; }
@@ -177,7 +193,8 @@ class HeapOptions {
 
 /// Owns one heap: move-only; destruction destroys the heap (O(slabs), never
 /// touching the objects). A child heap destroyed by its parent's destroy or
-/// reset is noticed and not destroyed twice.
+/// reset is noticed and not destroyed twice; using it afterwards throws
+/// heap_error (allocate, reset, set_cap) or answers as for an empty heap.
 class Heap {
  public:
   /// Creates a heap; the status says why it could not be created.

@@ -93,6 +93,18 @@ typedef enum spaces_cap_action_e {
 typedef spaces_cap_action_t (*spaces_cap_handler_t)(spaces_heap_t* heap, size_t request,
                                                     void* arg);
 
+/** Called when a heap's blocks are about to be freed all at once: by
+ *  spaces_heap_destroy or spaces_heap_reset of the heap, or of an ancestor
+ *  (whose destroy and reset destroy it). `destroyed` is 1 when the heap dies,
+ *  0 when it is reset and lives on. Runs on the thread that called destroy or
+ *  reset, children's hooks first, before any of the heap's memory is
+ *  released and with no allocator lock held: it may read the heap's blocks
+ *  (run destructors, report what is still live) and use other heaps. It must
+ *  not allocate from the heap or destroy or reset it or an ancestor (such a
+ *  destroy or reset returns SPACES_E_INVALID). This is how an owner learns
+ *  that an ancestor's reset took its heap (spaces::Arena uses it). */
+typedef void (*spaces_teardown_fn)(spaces_heap_t* heap, int destroyed, void* arg);
+
 /** The heap is used by one thread at a time (allocations and frees alike):
  *  no shard lookup, and frees of its blocks never take the atomic path. */
 #define SPACES_HEAP_SINGLE_THREADED 0x1u
@@ -108,16 +120,24 @@ typedef struct spaces_heap_options_s {
   spaces_cap_handler_t cap_handler; /**< optional; see spaces_cap_handler_t */
   void* cap_handler_arg;            /**< passed to cap_handler */
   spaces_heap_t* parent;            /**< optional: draw on this heap's cap, die with it */
+  spaces_teardown_fn on_teardown;   /**< optional; see spaces_teardown_fn */
+  void* on_teardown_arg;            /**< passed to on_teardown */
 } spaces_heap_options_t;
 
 /** Fills `options` with the defaults: no name, uncapped, general,
- *  multi-threaded, no handler, no parent. */
+ *  multi-threaded, no handler, no parent, no teardown hook. */
 SPACES_API void spaces_heap_options_init(spaces_heap_options_t* options) SPACES_NOEXCEPT;
 
 /** Creates a heap. Fails with SPACES_E_INVALID for NULL `out`, an unknown
- *  discipline or flag, or a dead parent; SPACES_E_CAP when the cap cannot
- *  hold a single slab while the parent's budget is exhausted is not an
- *  error: a heap holds no slab until its first allocation. Any thread. */
+ *  discipline or flag, or a parent handle that is not a live heap;
+ *  SPACES_E_NOMEM when the OS refuses memory or 1,048,576 heaps are alive.
+ *  A cap too small for a single slab is not an error: a heap holds no slab
+ *  until its first allocation. Any thread.
+ *
+ *  A handle is a number, not the heap's address: once its heap is destroyed
+ *  (by spaces_heap_destroy or by an ancestor's destroy or reset), every
+ *  function refuses it (SPACES_E_INVALID, NULL, 0 or "") and no later heap is
+ *  ever reached through it, in every build. */
 SPACES_API spaces_status_t spaces_heap_create(const spaces_heap_options_t* options,
                                               spaces_heap_t** out) SPACES_NOEXCEPT;
 
@@ -137,6 +157,16 @@ SPACES_API spaces_status_t spaces_heap_destroy(spaces_heap_t* heap) SPACES_NOEXC
  *  from zero except peak_footprint, cap_failures and resets. Same
  *  concurrency rule as destroy. */
 SPACES_API spaces_status_t spaces_heap_reset(spaces_heap_t* heap) SPACES_NOEXCEPT;
+
+/** Gives back memory the heap holds but no block needs, as far as the
+ *  calling thread can: the empty slabs of its own part of the heap (after
+ *  settling other threads' frees into it), those of threads that exited,
+ *  and the slabs kept by SPACES_HEAP_RETAIN_ON_RESET. They go to the process
+ *  slab cache (spaces_collect gives that back to the OS). A cap does the same
+ *  before it refuses an allocation, and then asks the heap's other threads
+ *  to give back their empty slabs on their next slab acquisition. Any
+ *  thread; O(slabs of the calling thread's part and of exited threads'). */
+SPACES_API spaces_status_t spaces_heap_collect(spaces_heap_t* heap) SPACES_NOEXCEPT;
 
 /** Sets the cap (SPACES_UNCAPPED removes it). Lowering it below the current
  *  footprint makes new slab acquisitions fail until the footprint drops;

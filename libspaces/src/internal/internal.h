@@ -153,13 +153,38 @@ void huge_unmap(SlabHeader* s) noexcept;
 
 // ---- heap.cpp: heaps, caps, destroy and reset --------------------------------
 
-/// The Heap behind a handle if it is alive, else nullptr. Never faults on a
-/// dead handle (heap structs are type-stable).
-Heap* heap_checked(const spaces_heap_t* h) noexcept;
+// Handles. A spaces_heap_t* is not the Heap's address but
+//   (generation << 32) | (slot + 1)
+// where slot indexes g_handle_slots. Destroying a heap gives its slot a new
+// generation, so the old handle matches nothing afterwards, and a slot is
+// reused only after kHandleReuseDelay other slots were freed: a stale handle
+// could match again only after 2^32 reuses of its slot, each at least that
+// many destroys apart. Any pointer value is checked by a bounds test and a
+// generation compare, with no read outside the table.
+inline constexpr std::uint32_t kMaxHeaps = 1u << 20;
+inline constexpr std::uint32_t kHandleReuseDelay = 1024;
+struct HandleSlot {
+  std::atomic<Heap*> heap;                ///< nullptr while the slot is free
+  std::atomic<std::uint32_t> generation;  ///< never 0
+  std::uint32_t next_free;                ///< free-slot FIFO (heap.cpp)
+};
+extern HandleSlot g_handle_slots[kMaxHeaps];
+extern std::atomic<std::uint32_t> g_handle_slots_used;  ///< slots ever handed out
+
+/// The live Heap behind a handle, else nullptr (NULL, garbage, destroyed).
+SPACES_ALWAYS_INLINE Heap* heap_checked(const spaces_heap_t* handle) noexcept {
+  const auto v = reinterpret_cast<std::uintptr_t>(handle);
+  const std::uint32_t slot = static_cast<std::uint32_t>(v) - 1;
+  if (SPACES_UNLIKELY(slot >= g_handle_slots_used.load(std::memory_order_relaxed))) return nullptr;
+  const HandleSlot& e = g_handle_slots[slot];
+  if (SPACES_UNLIKELY(e.generation.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(v >> 32)))
+    return nullptr;
+  return e.heap.load(std::memory_order_relaxed);
+}
 /// The heap's name for a message, or "?" when h does not look alive.
 const char* heap_name_of(const Heap* h) noexcept;
-SPACES_ALWAYS_INLINE Heap* to_heap(spaces_heap_t* h) noexcept { return reinterpret_cast<Heap*>(h); }
-SPACES_ALWAYS_INLINE spaces_heap_t* to_handle(Heap* h) noexcept { return reinterpret_cast<spaces_heap_t*>(h); }
+/// The handle of a live heap.
+SPACES_ALWAYS_INLINE spaces_heap_t* to_handle(const Heap* h) noexcept { return h->handle; }
 /// Adds `bytes` to the footprint of h and every ancestor, atomically at each
 /// level; if any cap would be crossed, undoes what it added, counts a cap
 /// failure on the refusing heap, stores it in *refused and returns false.
@@ -318,6 +343,15 @@ SPACES_ALWAYS_INLINE Shard* default_shard() noexcept {
   if (SPACES_LIKELY(sh != nullptr)) return sh;
   return default_shard_slow();
 }
+/// Holds the lock under which threads exit (they collect and abandon their
+/// shards under it): heap reset and destroy take it around their shards.
+class ThreadsExclusive {
+ public:
+  ThreadsExclusive() noexcept;
+  ~ThreadsExclusive();
+  ThreadsExclusive(const ThreadsExclusive&) = delete;
+  ThreadsExclusive& operator=(const ThreadsExclusive&) = delete;
+};
 /// Unlinks every shard of h from its thread's list (heap destroy).
 void threads_forget_heap(Heap* h) noexcept;
 /// Registers the fork handlers and the thread-exit key (once).

@@ -165,7 +165,7 @@ struct alignas(64) SlabHeader {
   SlabHeader* qnext;  ///< shard->partial[size_class] (Small only)
   SlabHeader* qprev;
   Heap* heap;
-  std::uint64_t heap_gen; ///< heap->gen when the run was handed out (hardened checks)
+  std::uint64_t heap_epoch; ///< heap->epoch when the run was handed out
   std::uint32_t slabs;    ///< run length in slabs
   std::uint16_t capacity; ///< Small: blocks that fit
   std::uint16_t carved;   ///< Small: blocks carved so far (lazily, refill.cpp:extend)
@@ -254,7 +254,8 @@ inline constexpr std::uint32_t kHeapDeadMagic = 0xDEADBEA7u;
 inline constexpr std::size_t kHeapNameMax = 64;
 
 // Heap. Invariants (heap_is_valid()):
-//   magic == kHeapMagic and id != 0 while alive; kHeapDeadMagic and id == gen == 0 after
+//   magic == kHeapMagic and id != 0 while alive; kHeapDeadMagic and id == epoch == 0 after
+//   g_handle_slots[slot of handle].heap == this while alive (internal.h: handles)
 //   footprint == sum of the slab bytes of every run it holds (shards' runs,
 //   large, huge, retained) + the footprints of its children
 //   footprint <= cap, except after a cap was lowered below it
@@ -267,8 +268,9 @@ struct Heap {
   std::uint8_t discipline;  ///< spaces_discipline_t
   std::uint8_t single;      ///< SPACES_HEAP_SINGLE_THREADED
   std::uint8_t retain;      ///< SPACES_HEAP_RETAIN_ON_RESET
-  std::uint64_t id;   ///< never reused; spaces_heap_id
-  std::uint64_t gen;  ///< new at creation and at every reset; runs remember it
+  std::uint64_t id;     ///< never reused; spaces_heap_id
+  std::uint64_t epoch;  ///< new at creation and at every reset; runs remember it
+  spaces_heap_t* handle;  ///< what the C API hands out (internal.h: handles)
   std::atomic<std::size_t> footprint;
   std::atomic<std::size_t> peak;
   std::atomic<std::size_t> cap;
@@ -282,7 +284,12 @@ struct Heap {
   std::uint64_t resets;
   spaces_cap_handler_t cap_handler;
   void* cap_handler_arg;
+  spaces_teardown_fn on_teardown;
+  void* on_teardown_arg;
+  bool tearing_down;  ///< destroy or reset in progress (its hook may not start another)
   Heap* parent;
+  Heap* root;            ///< the topmost ancestor (this heap if it has no parent)
+  SpinLock charge_lock;  ///< root only: serializes the charges of nested heaps (heap.cpp)
   Heap* first_child;  ///< children list, under parent->lock
   Heap* next_sibling;
   Heap* prev_sibling;
