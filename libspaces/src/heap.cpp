@@ -156,6 +156,40 @@ const char* heap_name_of(const Heap* h) noexcept {
   return h != nullptr && h->magic == kHeapMagic ? h->name : "?";
 }
 
+// ---- Invariants ----------------------------------------------------------------
+
+namespace {
+
+/// heap_is_valid with no thread exiting meanwhile.
+bool heap_is_valid_exclusive(const Heap* h) noexcept {
+  ThreadsExclusive exclusive;
+  return heap_is_valid(h);
+}
+
+}  // namespace
+
+bool heap_is_valid(const Heap* h) noexcept {
+  if (h->magic != kHeapMagic || h->id == 0 || heap_checked(h->handle) != h)
+    return SPACES_INVALID("heap: alive, and its handle's slot points back at it", h);
+  std::size_t bytes = 0;
+  bool valid = true;
+  for_each_shard(const_cast<Heap*>(h), [&](Shard* sh) {
+    valid = valid && shard_is_valid(sh);
+    bytes += sh->run_slabs * kSlabSize;
+  });
+  if (!valid) return false;
+  for (const RunList* list : {&h->large, &h->huge, &h->retained})
+    for (const SlabHeader* r = list->front(); r != nullptr; r = r->next) bytes += r->slabs * kSlabSize;
+  for (const Heap* c = h->first_child; c != nullptr; c = c->next_sibling) {
+    if (c->parent != h || c->root != h->root) return SPACES_INVALID("heap: a child's parent and root", c);
+    bytes += c->footprint.load(std::memory_order_relaxed);
+  }
+  const std::size_t footprint = h->footprint.load(std::memory_order_relaxed);
+  if (footprint != bytes) return SPACES_INVALID("heap: footprint == slabs held + children's footprints", h);
+  if (h->peak.load(std::memory_order_relaxed) < footprint) return SPACES_INVALID("heap: peak >= footprint", h);
+  return true;
+}
+
 // ---- Caps -------------------------------------------------------------------
 
 namespace {
@@ -340,6 +374,7 @@ bool begin_teardown(Heap* h, bool destroyed) noexcept {
 spaces_status_t heap_destroy(Heap* h) noexcept {
   if (!begin_teardown(h, true)) return SPACES_E_INVALID;
   SPACES_TEST_POINT("heap.destroy", h);
+  SPACES_ASSERT_EXPENSIVE(heap_is_valid_exclusive(h));
   threads_forget_heap(h);
   // Uncharge the whole footprint at once: children are gone, so it is
   // exactly what the shards, spans and retained slabs hold.
@@ -366,6 +401,7 @@ spaces_status_t heap_destroy(Heap* h) noexcept {
   h->id = 0;
   h->epoch = 0;
   meta_free(h, sizeof(Heap));
+  SPACES_ASSERT_EXPENSIVE(cache_is_valid());
   return SPACES_OK;
 }
 
@@ -378,6 +414,7 @@ spaces_status_t heap_reset(Heap* h) noexcept {
     // exiting thread collects and abandons its shard of this heap under
     // the same lock, and must not walk runs that are being cleared.
     ThreadsExclusive exclusive;
+    SPACES_ASSERT_EXPENSIVE(heap_is_valid(h));
     for_each_shard(h, [retain](Shard* sh) { shard_clear(sh, retain); });
   }
   release_large(h);
@@ -388,6 +425,7 @@ spaces_status_t heap_reset(Heap* h) noexcept {
   vg_pool_destroy(h);  // every chunk is gone
   vg_pool_create(h);
   h->tearing_down = false;
+  SPACES_ASSERT_EXPENSIVE(heap_is_valid_exclusive(h) && cache_is_valid());
   return SPACES_OK;
 }
 

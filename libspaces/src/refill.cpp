@@ -74,6 +74,7 @@ SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) no
   s->owner.store(tag | (junk_enabled() ? kOwnerSlow : 0), std::memory_order_relaxed);
   poison(slab_blocks(s), kSlabUsable);
   vg_noaccess(slab_blocks(s), kSlabUsable);
+  SPACES_ASSERT_EXPENSIVE(slab_is_valid(s));
   if (h->single) {
     sh->runs.push_front(s);
   } else {
@@ -144,6 +145,7 @@ void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
     if (s->free != nullptr || s->local_free != nullptr || s->carved < s->capacity) sh->partial[sc].push_front(s);
     else if (!try_mark_full(s)) sh->partial[sc].push_front(s);
   }
+  SPACES_ASSERT_EXPENSIVE(shard_is_valid(sh));
   return block;
 }
 
@@ -152,6 +154,7 @@ void release_small_slab(Shard* sh, SlabHeader* s) noexcept {
   // no other thread will touch s again (remote.cpp).
   SPACES_ASSERT_INTERNAL(s->used.load(std::memory_order_relaxed) == 0 &&
                          s->remote.load(std::memory_order_relaxed) == 0);
+  SPACES_ASSERT_EXPENSIVE(slab_is_valid(s));
   SPACES_TEST_POINT("slab.release", s);
   Heap* h = sh->heap;
   add_counter(sh->folded_frees, s->frees.load(std::memory_order_relaxed));

@@ -127,6 +127,7 @@ SPACES_NO_SANITIZE_ADDRESS std::uint32_t collect_remote(SlabHeader* s) noexcept 
   s->free = list;
   s->used.store(s->used.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
   s->frees.store(s->frees.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  SPACES_ASSERT_EXPENSIVE(slab_is_valid(s));
   return n;
 }
 

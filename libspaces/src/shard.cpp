@@ -31,6 +31,52 @@ void set_current(Shard* sh, std::uint32_t sc, SlabHeader* s) noexcept {
   for (std::size_t i = kDirectRanges[sc].first; i <= kDirectRanges[sc].last; ++i) sh->direct[i] = s;
 }
 
+// ---- Invariants --------------------------------------------------------------
+
+namespace {
+
+bool class_state_is_valid(const Shard* sh, std::uint32_t sc) noexcept {
+  const SlabHeader* c = sh->current[sc];
+  for (std::size_t i = kDirectRanges[sc].first; i <= kDirectRanges[sc].last; ++i)
+    if (sh->direct[i] != c) return SPACES_INVALID("shard: direct[i] == current[class of 16 i]", sh);
+  if (c != &g_empty_slab) {
+    if (c->kind != SlabKind::Small || c->size_class != sc || c->shard.load(std::memory_order_relaxed) != sh)
+      return SPACES_INVALID("shard: current[c] is a small slab of class c of this shard", c);
+    if ((c->owner.load(std::memory_order_relaxed) & kOwnerFull) != 0)
+      return SPACES_INVALID("shard: the current slab is not marked full", c);
+  }
+  std::size_t n = 0;
+  for (const SlabHeader* q = sh->partial[sc].front(); q != nullptr; q = q->qnext) {
+    if (++n > sh->partial[sc].size()) return SPACES_INVALID("shard: a partial queue is as long as it says", sh);
+    if (q == c || q->size_class != sc || q->shard.load(std::memory_order_relaxed) != sh ||
+        (q->owner.load(std::memory_order_relaxed) & kOwnerFull) != 0)
+      return SPACES_INVALID("shard: partial[c] holds unfull class-c slabs of this shard, not the current one", q);
+  }
+  return n == sh->partial[sc].size() || SPACES_INVALID("shard: a partial queue is as long as it says", sh);
+}
+
+}  // namespace
+
+bool shard_is_valid(const Shard* sh) noexcept {
+  const std::uintptr_t tag = sh->tag.load(std::memory_order_relaxed);
+  std::size_t slabs = 0, runs = 0;
+  for (const SlabHeader* r = sh->runs.front(); r != nullptr; r = r->next) {
+    if (++runs > sh->runs.size()) return SPACES_INVALID("shard: the runs list is as long as it says", sh);
+    if (r->shard.load(std::memory_order_relaxed) != sh || r->heap != sh->heap)
+      return SPACES_INVALID("shard: every run on `runs` belongs to this shard and its heap", r);
+    if (!slab_is_valid(r)) return false;
+    if (r->kind == SlabKind::Small && !sh->heap->single &&
+        (r->owner.load(std::memory_order_relaxed) & ~kOwnerFlags) != tag)
+      return SPACES_INVALID("shard: a small slab's owner word carries the shard's tag", r);
+    slabs += r->slabs;
+  }
+  if (runs != sh->runs.size() || slabs != sh->run_slabs)
+    return SPACES_INVALID("shard: run_slabs == the slabs on `runs`", sh);
+  for (std::uint32_t sc = 0; sc < kNumClasses; ++sc)
+    if (!class_state_is_valid(sh, sc)) return false;
+  return true;
+}
+
 void shard_init(Shard* sh, Heap* h) noexcept {
   for (SlabHeader*& c : sh->current) c = &g_empty_slab;
   for (SlabHeader*& d : sh->direct) d = &g_empty_slab;
@@ -137,6 +183,7 @@ void shard_collect(Shard* sh) noexcept {
       }
       r = next;
     }
+    SPACES_ASSERT_EXPENSIVE(shard_is_valid(sh));
   }
   release_empties(h, empties);
 }
@@ -214,6 +261,22 @@ void reclaim_class(Shard* sh, Shard* v, std::uint32_t sc, RunList& empties) noex
 
 }  // namespace
 
+SPACES_NO_SANITIZE_ADDRESS void shard_repair_after_fork(Shard* sh) noexcept {
+  // Free lists change by single stores, so they are sound at any instant;
+  // `used` is what the snapshot may have caught half-way. A block the thread
+  // was handing out or taking back then counts as used: at worst its slab
+  // stays with the heap until the heap dies.
+  for (SlabHeader* r = sh->runs.front(); r != nullptr; r = r->next) {
+    if (r->kind != SlabKind::Small) continue;
+    std::size_t n = 0;
+    for (const Block* b = r->free; b != nullptr && n <= r->carved; b = read_link(b)) ++n;
+    for (const Block* b = r->local_free; b != nullptr && n <= r->carved; b = read_link(b)) ++n;
+    if (n > r->carved) corrupt_list_fatal(r, "free list");
+    r->used.store(static_cast<std::uint32_t>(r->carved - n), std::memory_order_relaxed);
+  }
+  sh->forked = false;
+}
+
 void shard_trim(Shard* sh) noexcept {
   sh->trim_seen = sh->heap->trim_epoch.load(std::memory_order_relaxed);
   shard_collect(sh);
@@ -226,6 +289,7 @@ void shard_collect_abandoned(Heap* h) noexcept {
     LockGuard guard(h->lock);
     for_each_shard(h, [&](Shard* v) {
       if (v->tag.load(std::memory_order_relaxed) != 0) return;
+      if (v->forked) shard_repair_after_fork(v);
       drain_abandoned(v, v, empties);
       for (SlabHeader* r = v->runs.front(); r != nullptr;) {
         SlabHeader* next = r->next;
@@ -257,11 +321,13 @@ bool shard_reclaim_abandoned(Shard* sh, std::uint32_t sc) noexcept {
     for_each_shard(h, [&](Shard* v) {
       if (v == sh || v->tag.load(std::memory_order_relaxed) != 0) return;
       SPACES_TEST_POINT("shard.reclaim", v);
+      if (v->forked) shard_repair_after_fork(v);
       if (!v->runs.empty() || v->delayed.load(std::memory_order_relaxed) != nullptr) reclaim_class(sh, v, sc, empties);
       left = left || !v->runs.empty();
     });
     if (left) h->reclaimable.store(true, std::memory_order_release);
     moved = sh->run_slabs != before || !empties.empty();
+    SPACES_ASSERT_EXPENSIVE(shard_is_valid(sh));
   }
   release_empties(h, empties);
   return moved;

@@ -104,28 +104,63 @@ bool is_block_start(const SlabHeader* s, const void* p) noexcept {
   return false;
 }
 
+bool invariant_failed(const char* what, const void* object) noexcept {
+  message("spaces: invariant failed: %s (%p)\n", what, object);
+  return false;
+}
+
+namespace {
+
+/// Length of an owner free list of s, or SIZE_MAX if it leaves the slab's
+/// carved blocks or is longer than they are (a cycle).
+SPACES_NO_SANITIZE_ADDRESS std::size_t list_length(const SlabHeader* s, const Block* b) noexcept {
+  const auto first = reinterpret_cast<std::uintptr_t>(slab_blocks(s));
+  std::size_t n = 0;
+  for (; b != nullptr; b = read_link(b)) {
+    const std::uintptr_t off = reinterpret_cast<std::uintptr_t>(b) - first;
+    if (++n > s->carved || off % s->block_size != 0 || off / s->block_size >= s->carved) return SIZE_MAX;
+  }
+  return n;
+}
+
+bool small_slab_is_valid(const SlabHeader* s) noexcept {
+  if (s->size_class >= kNumClasses || s->block_size != class_size(s->size_class))
+    return SPACES_INVALID("small slab: size class and block size agree", s);
+  if (s->slabs != 1 || s->capacity != kSlabUsable / s->block_size || s->carved > s->capacity)
+    return SPACES_INVALID("small slab: one slab, capacity, carved <= capacity", s);
+  const std::size_t f = list_length(s, s->free);
+  const std::size_t l = list_length(s, s->local_free);
+  if (f == SIZE_MAX || l == SIZE_MAX) return SPACES_INVALID("small slab: free lists stay in the carved blocks", s);
+  // Blocks on the remote list, or on their way through a delayed list, still count as used.
+  if (s->used.load(std::memory_order_relaxed) + f + l != s->carved)
+    return SPACES_INVALID("small slab: used + |free| + |local_free| == carved", s);
+  const std::uint64_t w = s->remote.load(std::memory_order_acquire);
+  if (remote_count(w) > s->used.load(std::memory_order_relaxed) || (remote_count(w) == 0) != (remote_head_offset(w) == 0))
+    return SPACES_INVALID("small slab: remote count <= used, and 0 iff the remote list is empty", s);
+  if ((w & kRemoteFull) != 0 && ((s->owner.load(std::memory_order_relaxed) & kOwnerFull) == 0 || remote_count(w) != 0))
+    return SPACES_INVALID("small slab: kRemoteFull only on an empty list of a slab its owner marked full", s);
+  return true;
+}
+
+}  // namespace
+
 SPACES_NO_SANITIZE_ADDRESS bool slab_is_valid(const SlabHeader* s) noexcept {
-  if (s->magic != kSlabMagic || s->slabs == 0) return false;
-  if (map_get(run_base(s)) != Granule::Head) return false;
+  if (s->magic != kSlabMagic || s->slabs == 0) return SPACES_INVALID("slab: magic and length", s);
+  if (map_get(run_base(s)) != Granule::Head) return SPACES_INVALID("slab: the granule map marks its head", s);
   switch (s->kind) {
-    case SlabKind::Small: {
-      if (s->size_class >= kNumClasses || s->block_size != class_size(s->size_class)) return false;
-      if (s->slabs != 1 || s->capacity != kSlabUsable / s->block_size || s->carved > s->capacity) return false;
-      std::size_t free_blocks = 0;
-      for (const Block* b = s->free; b != nullptr; b = read_link(b)) ++free_blocks;
-      for (const Block* b = s->local_free; b != nullptr; b = read_link(b)) ++free_blocks;
-      // Blocks on the remote list still count as used.
-      return s->used.load(std::memory_order_relaxed) + free_blocks == s->carved;
-    }
+    case SlabKind::Small:
+      return small_slab_is_valid(s);
     case SlabKind::Large:
     case SlabKind::Huge:
-      return s->slabs * kSlabSize == s->block_size + s->size;
+      if (s->slabs * kSlabSize != s->block_size + s->size)
+        return SPACES_INVALID("span: slabs * 64 KiB == block offset + usable size", s);
+      return true;
     case SlabKind::Region:
       return true;
     case SlabKind::FreeRun:
-      return false;
+      break;
   }
-  return false;
+  return SPACES_INVALID("slab: a kind in use", s);
 }
 
 }  // namespace spaces::detail

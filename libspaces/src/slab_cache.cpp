@@ -498,6 +498,46 @@ std::size_t cache_warm_slabs() noexcept {
   return warm_total();
 }
 
+namespace {
+
+/// Walks one list of free runs, counting their slabs; `reserved` marks a
+/// run as seen, so a run on two lists (or twice on one) is caught.
+bool free_list_is_valid(const RunList& list, Granule head, std::size_t* slabs, bool mark) noexcept {
+  std::size_t n = 0;
+  for (SlabHeader* r = list.front(); r != nullptr; r = r->next) {
+    if (++n > list.size()) return SPACES_INVALID("cache: a list is as long as it says", &list);
+    // Runs spliced onto the warm list by a destroy keep their old headers.
+    if ((head == Granule::FreeHead && (r->magic != kFreeRunMagic || r->kind != SlabKind::FreeRun)) ||
+        map_get(base_of(r)) != head)
+      return SPACES_INVALID("cache: a free run has its head marked (and, binned, the free magic)", r);
+    if ((r->reserved != 0) == mark) return SPACES_INVALID("cache: each free run is on one list once", r);
+    r->reserved = mark ? 1 : 0;
+    *slabs += r->slabs;
+  }
+  return n == list.size() || SPACES_INVALID("cache: a list is as long as it says", &list);
+}
+
+bool cache_lists_are_valid(bool mark) noexcept {
+  std::size_t warm = 0, binned = 0, cold = 0;
+  if (!free_list_is_valid(g_cache.warm, Granule::Head, &warm, mark)) return false;
+  for (std::size_t i = 0; i < kBins; ++i) {
+    if (!free_list_is_valid(g_cache.warm_bins.lists[i], Granule::FreeHead, &binned, mark)) return false;
+    if (!free_list_is_valid(g_cache.cold_bins.lists[i], Granule::FreeHead, &cold, mark)) return false;
+  }
+  if (warm != g_cache.warm_slabs || binned != g_cache.warm_bins.slabs || cold != g_cache.cold_bins.slabs)
+    return SPACES_INVALID("cache: the slab counts match the lists", &g_cache);
+  return true;
+}
+
+}  // namespace
+
+bool cache_is_valid() noexcept {
+  LockGuard guard(g_cache.lock);
+  const bool valid = cache_lists_are_valid(true);
+  // Unmark (a second pass cannot fail where the first passed).
+  return cache_lists_are_valid(false) && valid;
+}
+
 void cache_fork_prepare() noexcept { g_cache.lock.lock(); }
 void cache_fork_parent() noexcept { g_cache.lock.unlock(); }
 void cache_fork_child() noexcept { g_cache.lock.reset_after_fork(); }

@@ -90,6 +90,7 @@ void fork_child() noexcept {
           if (t != 0 && t != self) {
             if (sh->thread != nullptr) sh->thread = nullptr;  // that thread's TLS is gone
             sh->thread_next = sh->thread_prev = nullptr;
+            sh->forked = true;
             shard_set_owner(sh, 0);
           }
         };
@@ -121,6 +122,15 @@ void threads_init() noexcept {
   while (g_threads_state.load(std::memory_order_acquire) != 2) sched_yield();
 }
 
+namespace {
+
+bool shard_is_valid_locked(Shard* sh) noexcept {
+  LockGuard guard(sh->heap->lock);
+  return shard_is_valid(sh);
+}
+
+}  // namespace
+
 Shard* shard_lookup_slow(Heap* h) noexcept {
   const std::uintptr_t tag = thread_tag();
   Shard* found = nullptr;
@@ -138,6 +148,7 @@ Shard* shard_lookup_slow(Heap* h) noexcept {
     if (found == nullptr && idle != nullptr) {
       // Adopt: the shard of a thread that exited (or the unused shard0).
       found = idle;
+      if (found->forked) shard_repair_after_fork(found);
       shard_set_owner(found, tag);
       adopted = true;
     }
@@ -172,6 +183,7 @@ Shard* shard_lookup_slow(Heap* h) noexcept {
     pthread_setspecific(g_exit_key, &tls_ctx);
   }
   tls_ctx.cache[h->id % kShardCacheSize] = ThreadCtx::Entry{h->id, found};
+  SPACES_ASSERT_EXPENSIVE(!adopted || shard_is_valid_locked(found));
   return found;
 }
 

@@ -116,8 +116,13 @@ void map_clear(std::uintptr_t base, std::size_t slabs) noexcept;
 SlabHeader* slab_checked(const void* p) noexcept;
 /// Whether `p` is the start of a block of run `s` (Small: on the block grid).
 bool is_block_start(const SlabHeader* s, const void* p) noexcept;
-/// Every invariant of a slab header (types.h); false names none.
+/// Every invariant of a run's header (types.h). Owner thread, or a
+/// quiescent heap. False after printing the invariant that failed.
 bool slab_is_valid(const SlabHeader* s) noexcept;
+/// Prints "spaces: invariant failed: <what> (<object>)" and returns false:
+/// the checkers report which equation broke before the assertion aborts.
+bool invariant_failed(const char* what, const void* object) noexcept;
+#define SPACES_INVALID(what, object) ::spaces::detail::invariant_failed(what, object)
 
 /// The header shared by every empty size class of every shard: its free
 /// list is null, so alloc_small falls through to the slow path.
@@ -140,6 +145,9 @@ void cache_release_list(RunList& runs, std::size_t slabs) noexcept;
 void cache_collect(bool all) noexcept;
 /// Slabs held warm / cold (tests and stats).
 std::size_t cache_warm_slabs() noexcept;
+/// Every invariant of the slab cache: each free run once, marked free, its
+/// length counted. Takes the cache lock. O(free runs).
+bool cache_is_valid() noexcept;
 void cache_fork_prepare() noexcept;
 void cache_fork_parent() noexcept;
 void cache_fork_child() noexcept;
@@ -199,6 +207,9 @@ SlabHeader* heap_pop_retained(Heap* h) noexcept;
 /// may: its own shard's empty slabs, the abandoned shards', the retained
 /// ones. Returns the bytes by which h's footprint went down.
 std::size_t heap_collect(Heap* h) noexcept;
+/// Every invariant of a heap (types.h), its shards' included: footprint ==
+/// the slabs it holds + its children's. Only on a quiescent heap. O(slabs).
+bool heap_is_valid(const Heap* h) noexcept;
 spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept;
 spaces_status_t heap_destroy(Heap* h) noexcept;
 spaces_status_t heap_reset(Heap* h) noexcept;
@@ -221,6 +232,10 @@ void for_each_shard(Heap* h, F&& f) noexcept {
 
 // ---- shard.cpp: shard life -----------------------------------------------------
 
+/// Every invariant of a shard (types.h), its runs' headers included. The
+/// owner thread, the heap lock's holder for an abandoned shard, or a
+/// quiescent heap. O(slabs).
+bool shard_is_valid(const Shard* sh) noexcept;
 void shard_init(Shard* sh, Heap* h) noexcept;
 /// Makes s (or &g_empty_slab) the current slab of class sc, in `current`
 /// and in the `direct` entries that serve the class. Owner thread.
@@ -235,6 +250,10 @@ void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept;
 /// frees and releases the slabs that are then empty, current ones included.
 /// O(slabs); at thread exit, spaces_heap_collect and at a cap.
 void shard_collect(Shard* sh) noexcept;
+/// In a fork child, the shard of a thread that did not survive may have been
+/// caught between two stores of a fast path: recounts its slabs' `used` from
+/// their lists before anyone relies on it (heap lock held). O(free blocks).
+void shard_repair_after_fork(Shard* sh) noexcept;
 /// shard_collect when a cap asked (Heap::trim_epoch moved past Shard::trim_seen).
 void shard_trim(Shard* sh) noexcept;
 /// The same for every abandoned shard of h (their threads exited), done by

@@ -239,6 +239,7 @@ struct Shard {
   /// the heap lock's holder for an abandoned shard; stats read it).
   std::atomic<std::uint64_t> folded_frees;
   std::uint64_t trim_seen;          ///< Heap::trim_epoch when this shard last gave back its empties
+  bool forked;                      ///< abandoned by fork(): see shard.cpp:shard_repair_after_fork
   std::atomic<std::uint64_t> region_blocks;  ///< Region: blocks of past cursor windows and spans
   std::atomic<std::uint64_t> region_bytes;   ///< Region: their requested bytes
   Shard* heap_next;                 ///< heap->shards
