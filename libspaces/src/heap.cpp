@@ -161,7 +161,7 @@ const char* heap_name_of(const Heap* h) noexcept {
 namespace {
 
 /// heap_is_valid with no thread exiting meanwhile.
-bool heap_is_valid_exclusive(const Heap* h) noexcept {
+[[maybe_unused]] bool heap_is_valid_exclusive(const Heap* h) noexcept {
   ThreadsExclusive exclusive;
   return heap_is_valid(h);
 }
