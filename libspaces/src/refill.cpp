@@ -32,6 +32,8 @@ SPACES_NO_SANITIZE_ADDRESS bool extend(SlabHeader* s) noexcept {
   for (std::size_t i = 0; i + 1 < n; ++i)
     write_link(reinterpret_cast<Block*>(first + i * bs), reinterpret_cast<Block*>(first + (i + 1) * bs));
   write_link(reinterpret_cast<Block*>(first + (n - 1) * bs), nullptr);
+  if constexpr (SPACES_HARDENED)
+    for (std::size_t i = 0; i < n; ++i) hardened_on_carve(first + i * bs);
   s->free = reinterpret_cast<Block*>(first);
   s->carved = static_cast<std::uint16_t>(s->carved + n);
   return true;

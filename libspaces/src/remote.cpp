@@ -83,10 +83,10 @@ SPACES_NO_SANITIZE_ADDRESS void push_delayed(SlabHeader* s, Block* b) noexcept {
 }  // namespace
 
 SPACES_NO_SANITIZE_ADDRESS void free_remote(SlabHeader* s, Block* b) noexcept {
-  hardened_on_remote_free(s, b);
   if (SPACES_UNLIKELY(option(SPACES_OPTION_JUNK) != 0)) std::memset(static_cast<void*>(b), 0x5A, s->block_size);
   vg_free(s->heap, b);
   poison(b, s->block_size);
+  hardened_on_remote_free(s, b);
   const std::uint64_t self = offset_in_run(s, b);
   std::uint64_t w = s->remote.load(std::memory_order_relaxed);
   for (;;) {

@@ -145,6 +145,7 @@ void detach_empty(Shard* sh, SlabHeader* r, Shard* into, RunList& empties) noexc
   sh->runs.remove(r);
   sh->run_slabs -= 1;
   add_counter(into->folded_frees, r->frees.load(std::memory_order_relaxed));
+  retire_header(r);
   empties.push_front(r);
 }
 
@@ -176,6 +177,7 @@ void shard_collect(Shard* sh) noexcept {
     LockGuard guard(h->lock);
     for (SlabHeader* r = sh->runs.front(); r != nullptr;) {
       SlabHeader* next = r->next;
+      SPACES_TEST_POINT("shard.collect_walk", r);
       if (r->kind == SlabKind::Small) {
         collect_remote(r);
         if (r->used.load(std::memory_order_relaxed) == 0) detach_empty(sh, r, sh, empties);
@@ -221,6 +223,7 @@ void adopt_slab(Shard* sh, SlabHeader* r, RunList& empties) noexcept {
   collect_remote(r);
   if (r->used.load(std::memory_order_relaxed) == 0) {
     add_counter(sh->folded_frees, r->frees.load(std::memory_order_relaxed));
+    retire_header(r);
     empties.push_front(r);
     return;
   }

@@ -451,16 +451,20 @@ SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offs
   return hand_out(r, slabs);
 }
 
+void retire_header(SlabHeader* run) noexcept {
+  run->magic = kFreeRunMagic;
+  run->kind = SlabKind::FreeRun;
+  // A free of a block of a released run now fails the owner compare and
+  // reaches free_generic, which names it, instead of the fast path.
+  run->owner.store(0, std::memory_order_relaxed);
+}
+
 void cache_release(SlabHeader* run) noexcept {
   const std::uintptr_t base = base_of(run);
   const std::size_t slabs = run->slabs;
   poison(reinterpret_cast<void*>(base + kHeaderRegion), slabs * kSlabSize - kHeaderRegion);
   LockGuard guard(g_cache.lock);
-  run->magic = kFreeRunMagic;
-  run->kind = SlabKind::FreeRun;
-  // A free of a block of a released slab now fails the owner compare and
-  // reaches free_generic, which names it, instead of the fast path.
-  run->owner.store(0, std::memory_order_relaxed);
+  retire_header(run);
   if (slabs == 1) {
     g_cache.warm.push_front(run);
     g_cache.warm_slabs += 1;

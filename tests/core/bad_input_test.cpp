@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "test_util.hpp"
 
@@ -68,6 +69,121 @@ TEST_F(BadInputTest, InvalidHeapsGiveEinval) {
   spaces_failure_t f{};
   spaces_last_failure(&f);
   EXPECT_EQ(f.status, SPACES_E_INVALID);
+}
+
+/// Handle values no heap ever had: small numbers, the addresses of real
+/// memory, all bits set, a slot number with a generation that never was.
+std::vector<spaces_heap_t*> garbage_handles() {
+  static int on_stack_like = 0;
+  std::vector<spaces_heap_t*> v;
+  for (std::uintptr_t x : {std::uintptr_t{0x10}, std::uintptr_t{0xdeadbeef}, UINTPTR_MAX, UINTPTR_MAX - 63,
+                           (std::uintptr_t{0x7fff} << 32) | 1, (std::uintptr_t{1} << 32) | 0xFFFFF,
+                           reinterpret_cast<std::uintptr_t>(&on_stack_like),
+                           reinterpret_cast<std::uintptr_t>(&garbage_handles)})
+    v.push_back(reinterpret_cast<spaces_heap_t*>(x));
+  return v;
+}
+
+/// Every entry point that takes a heap, given h: each must refuse it.
+void expect_refused(spaces_heap_t* h) {
+  errno = 0;
+  EXPECT_EQ(spaces_alloc(h, 10), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(spaces_calloc(h, 1, 10), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(spaces_aligned_alloc(h, 64, 10), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(spaces_realloc(h, nullptr, 10), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(spaces_realloc_aligned(h, nullptr, 64, 10), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(spaces_region_cursor(h), nullptr);
+  EXPECT_EQ(spaces_heap_cap(h), 0u);
+  EXPECT_EQ(spaces_heap_id(h), 0u);
+  EXPECT_STREQ(spaces_heap_name(h), "");
+  EXPECT_EQ(spaces_heap_discipline(h), SPACES_GENERAL);
+  EXPECT_EQ(spaces_heap_set_cap(h, 100), SPACES_E_INVALID);
+  EXPECT_EQ(spaces_heap_collect(h), SPACES_E_INVALID);
+  EXPECT_EQ(spaces_heap_destroy(h), SPACES_E_INVALID);
+  EXPECT_EQ(spaces_heap_reset(h), SPACES_E_INVALID);
+  spaces_stats_t s;
+  EXPECT_EQ(spaces_heap_stats(h, &s), SPACES_E_INVALID);
+  EXPECT_EQ(spaces_heap_print_stats(h, stderr), SPACES_E_INVALID);
+  EXPECT_EQ(spaces_heap_write_stats_json(h, stderr), SPACES_E_INVALID);
+  EXPECT_EQ(spaces_heap_walk(h, [](void*, size_t, void*) { return 0; }, nullptr), SPACES_E_INVALID);
+  spaces_heap_options_t o;
+  spaces_heap_options_init(&o);
+  o.parent = h;
+  spaces_heap_t* child = reinterpret_cast<spaces_heap_t*>(1);
+  EXPECT_EQ(spaces_heap_create(&o, &child), SPACES_E_INVALID);
+  EXPECT_EQ(child, nullptr);
+}
+
+// A handle that is no heap's (garbage of every kind) is refused by every
+// entry point, without a read through it.
+TEST_F(BadInputTest, GarbageHandlesAreRefusedWithoutAFault) {
+  for (spaces_heap_t* h : garbage_handles()) {
+    SCOPED_TRACE(testing::Message() << "handle " << static_cast<const void*>(h));
+    expect_refused(h);
+  }
+}
+
+// A destroyed heap's handle never reaches a heap created later, however many
+// heaps reuse the memory and the table slots of the dead ones (the review
+// found the next create handed out the same struct, so the stale handle
+// allocated from, named and destroyed the new heap).
+TEST_F(BadInputTest, StaleHandlesNeverReachALaterHeap) {
+  std::vector<spaces_heap_t*> dead;
+  for (int i = 0; i < 1500; ++i) dead.push_back(make_heap("dead"));
+  for (spaces_heap_t* h : dead) ASSERT_EQ(spaces_heap_destroy(h), SPACES_OK);
+  std::vector<spaces_heap_t*> later;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 1500; ++i) later.push_back(make_heap("later"));
+    for (spaces_heap_t* h : dead) {
+      ASSERT_EQ(spaces_heap_id(h), 0u);
+      ASSERT_EQ(spaces_heap_destroy(h), SPACES_E_INVALID);
+      ASSERT_EQ(spaces_alloc(h, 8), nullptr);
+    }
+    for (spaces_heap_t* h : later) {
+      ASSERT_NE(spaces_heap_id(h), 0u);
+      ASSERT_STREQ(spaces_heap_name(h), "later");
+      ASSERT_EQ(spaces_heap_destroy(h), SPACES_OK);
+    }
+    dead.insert(dead.end(), later.begin(), later.end());
+    later.clear();
+  }
+  expect_refused(dead.front());
+  expect_refused(dead.back());
+}
+
+// realloc of a pointer spaces never handed out fails with EINVAL (no header
+// is read) and leaves the heap as it was.
+TEST_F(BadInputTest, ReallocOfAForeignPointerIsEinval) {
+  int on_stack = 0;
+  void* from_malloc = std::malloc(100);
+  for (void* p : {static_cast<void*>(&on_stack), from_malloc, reinterpret_cast<void*>(0x10000),
+                  static_cast<void*>(keep + 16)}) {
+    errno = 0;
+    EXPECT_EQ(spaces_realloc(heap, p, 200), nullptr) << p;
+    EXPECT_EQ(errno, EINVAL) << p;
+  }
+  std::free(from_malloc);
+}
+
+// The cursor slow paths refuse a cursor without an owner (NULL, or a dead
+// arena's cursor) with EINVAL.
+TEST_F(BadInputTest, CursorSlowPathsRefuseAMissingOwner) {
+  errno = 0;
+  const spaces_window_t w = spaces_cursor_refill(nullptr, nullptr, nullptr, 0, 16, 16);
+  EXPECT_EQ(w.cur, nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(spaces_cursor_span(nullptr, 1 << 20, 16), nullptr);
+  EXPECT_EQ(errno, EINVAL);
 }
 
 // Sizes near SIZE_MAX fail with ENOMEM and leave the heap as it was.

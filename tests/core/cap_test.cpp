@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "test_util.hpp"
@@ -13,6 +17,17 @@ using namespace spaces_test;
 namespace {
 
 constexpr std::size_t kCap = 10 * kSlab;
+
+/// vm.overcommit_memory: 0 heuristic, 1 always, 2 never.
+int overcommit_mode() {
+  std::FILE* f = std::fopen("/proc/sys/vm/overcommit_memory", "r");
+  int mode = 0;
+  if (f != nullptr) {
+    if (std::fscanf(f, "%d", &mode) != 1) mode = 0;
+    std::fclose(f);
+  }
+  return mode;
+}
 
 class CapTest : public ::testing::Test {
  protected:
@@ -179,6 +194,106 @@ TEST(NestedCapTest, ChildIsRefusedByItsParentsCap) {
   EXPECT_EQ(stats_of(child).cap_failures, 0u);
   spaces_heap_destroy(child);
   EXPECT_EQ(stats_of(parent).footprint, kSlab);
+}
+
+// A cap refuses only what the blocks really need: the empty slabs a thread
+// keeps (current slabs of classes it no longer uses) go back before the cap
+// answers ENOMEM. The review found a capped heap refusing with 0 live bytes.
+TEST(CapCollectTest, EmptySlabsGoBackBeforeTheCapRefuses) {
+  ScopedHeap h("classes", 4 * kSlab);
+  // One block in each of four classes, freed: four empty current slabs.
+  for (std::size_t size : {16u, 100u, 1000u, 10000u}) spaces_free(spaces_alloc(h, size));
+  EXPECT_EQ(stats_of(h).footprint, 4 * kSlab);
+  EXPECT_EQ(stats_of(h).live_blocks, 0u);
+  // A fifth class takes the whole cap: 4 slabs of 4992-byte blocks, 13 each.
+  std::vector<void*> v;
+  while (void* p = spaces_alloc(h, 4900)) v.push_back(p);
+  EXPECT_EQ(v.size(), 4u * 13u);
+  const spaces_stats_t s = stats_of(h);
+  EXPECT_EQ(s.footprint, 4 * kSlab);
+  EXPECT_EQ(s.live_blocks, 52u);
+  EXPECT_EQ(s.cap_failures, 2u);  // the refusal that gave the empties back, and the last
+  for (void* p : v) spaces_free(p);
+}
+
+// spaces_heap_collect gives back the calling thread's empty slabs at once.
+TEST(CapCollectTest, CollectGivesBackEmptySlabs) {
+  ScopedHeap h("collected");
+  for (std::size_t size : {16u, 100u, 1000u}) spaces_free(spaces_alloc(h, size));
+  void* keep = spaces_alloc(h, 48);
+  EXPECT_EQ(stats_of(h).footprint, 4 * kSlab);
+  ASSERT_EQ(spaces_heap_collect(h), SPACES_OK);
+  EXPECT_EQ(stats_of(h).footprint, kSlab);
+  EXPECT_EQ(stats_of(h).live_blocks, 1u);
+  spaces_free(keep);
+}
+
+// Another thread's empty slabs cannot be taken from under it, so a refusing
+// cap asks that thread to give them back on its next slow path; after it did,
+// the allocation that was refused succeeds.
+TEST(CapCollectTest, ACapAsksOtherThreadsForTheirEmptySlabs) {
+  ScopedHeap h("shared", 3 * kSlab);
+  std::mutex m;
+  std::condition_variable cv;
+  int step = 0;
+  std::thread other([&] {
+    spaces_free(spaces_alloc(h, 100));  // an empty current slab of class 112
+    spaces_free(spaces_alloc(h, 1000));  // and of class 1024
+    {
+      std::unique_lock<std::mutex> lk(m);
+      step = 1;
+      cv.notify_all();
+      cv.wait(lk, [&] { return step == 2; });
+    }
+    void* p = spaces_alloc(h, 5000);  // a slow path: it gives back its empties first
+    spaces_free(p);
+    std::unique_lock<std::mutex> lk(m);
+    step = 3;
+    cv.notify_all();
+    cv.wait(lk, [&] { return step == 4; });
+  });
+  {
+    std::unique_lock<std::mutex> lk(m);
+    cv.wait(lk, [&] { return step == 1; });
+  }
+  EXPECT_EQ(stats_of(h).footprint, 2 * kSlab);
+  void* a = spaces_alloc(h, 48);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(spaces_alloc(h, 20000), nullptr);  // a 4th slab: refused, the other thread asked
+  {
+    std::unique_lock<std::mutex> lk(m);
+    step = 2;
+    cv.notify_all();
+    cv.wait(lk, [&] { return step == 3; });
+  }
+  // The other thread gave back both empty slabs; it keeps the slab it
+  // allocated from since (empty, current: the request was answered).
+  EXPECT_EQ(stats_of(h).footprint, 2 * kSlab);
+  void* b = spaces_alloc(h, 20000);
+  EXPECT_NE(b, nullptr);
+  {
+    std::unique_lock<std::mutex> lk(m);
+    step = 4;
+    cv.notify_all();
+  }
+  other.join();
+  spaces_free(a);
+  spaces_free(b);
+}
+
+// A size no system can back fails with ENOMEM instead of succeeding on paper
+// (the review found malloc(16 TiB) succeeded: the mapping was not charged).
+TEST(CapCollectTest, SixteenTebibytesFailWithEnomem) {
+  if (overcommit_mode() == 1) GTEST_SKIP() << "vm.overcommit_memory=1: the kernel grants any mapping";
+  ScopedHeap h("huge");
+  errno = 0;
+  EXPECT_EQ(spaces_alloc(h, std::size_t{16} << 40), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  spaces_failure_t f{};
+  spaces_last_failure(&f);
+  EXPECT_EQ(f.status, SPACES_E_NOMEM);
+  EXPECT_EQ(stats_of(h).footprint, 0u);
+  EXPECT_NE(spaces_alloc(h, 100), nullptr);
 }
 
 // A cap of zero refuses every allocation.

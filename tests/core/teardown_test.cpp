@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "test_util.hpp"
@@ -138,6 +139,75 @@ TEST(DestroyTest, MillionBlockHeapIsDestroyedWhole) {
   EXPECT_GT(stats_of(parent).footprint, 700 * kSlab);
   ASSERT_EQ(spaces_heap_destroy(h), SPACES_OK);
   EXPECT_EQ(stats_of(parent).footprint, 0u);
+}
+
+// ---- Teardown hooks --------------------------------------------------------------
+
+struct HookLog {
+  std::vector<std::string> events;
+  spaces_status_t nested_destroy = SPACES_OK;
+  spaces_status_t nested_reset = SPACES_OK;
+};
+
+void record(spaces_heap_t* h, int destroyed, void* arg) {
+  auto* log = static_cast<HookLog*>(arg);
+  log->events.push_back(std::string(spaces_heap_name(h)) + (destroyed ? " destroyed" : " reset"));
+}
+
+spaces_heap_t* hooked(const char* name, HookLog* log, spaces_heap_t* parent = nullptr) {
+  spaces_heap_options_t o;
+  spaces_heap_options_init(&o);
+  o.name = name;
+  o.parent = parent;
+  o.on_teardown = record;
+  o.on_teardown_arg = log;
+  spaces_heap_t* h = nullptr;
+  EXPECT_EQ(spaces_heap_create(&o, &h), SPACES_OK);
+  return h;
+}
+
+// The teardown hook runs on reset and destroy, of the heap and of its
+// ancestors, children first, with the heap still alive.
+TEST(TeardownHookTest, RunsOnResetAndDestroyChildrenFirst) {
+  HookLog log;
+  spaces_heap_t* unit = hooked("unit", &log);
+  spaces_heap_t* ast = hooked("ast", &log, unit);
+  hooked("ast-tokens", &log, ast);
+  spaces_heap_t* ir = hooked("ir", &log, unit);
+  ASSERT_NE(spaces_alloc(ast, 100), nullptr);
+  ASSERT_EQ(spaces_heap_reset(ir), SPACES_OK);
+  ASSERT_EQ(spaces_heap_reset(unit), SPACES_OK);
+  EXPECT_EQ(log.events, (std::vector<std::string>{"ir reset", "ir destroyed", "ast-tokens destroyed",
+                                                  "ast destroyed", "unit reset"}));
+  EXPECT_EQ(spaces_heap_id(ast), 0u);
+  log.events.clear();
+  ASSERT_EQ(spaces_heap_destroy(unit), SPACES_OK);
+  EXPECT_EQ(log.events, (std::vector<std::string>{"unit destroyed"}));
+}
+
+void teardown_again(spaces_heap_t* h, int, void* arg) {
+  auto* log = static_cast<HookLog*>(arg);
+  log->nested_destroy = spaces_heap_destroy(h);
+  log->nested_reset = spaces_heap_reset(h);
+}
+
+// A hook cannot start a second teardown of its heap.
+TEST(TeardownHookTest, HookCannotResetOrDestroyItsHeap) {
+  HookLog log;
+  spaces_heap_options_t o;
+  spaces_heap_options_init(&o);
+  o.on_teardown = teardown_again;
+  o.on_teardown_arg = &log;
+  spaces_heap_t* h = nullptr;
+  ASSERT_EQ(spaces_heap_create(&o, &h), SPACES_OK);
+  ASSERT_EQ(spaces_heap_reset(h), SPACES_OK);
+  EXPECT_EQ(log.nested_destroy, SPACES_E_INVALID);
+  EXPECT_EQ(log.nested_reset, SPACES_E_INVALID);
+  EXPECT_NE(spaces_alloc(h, 10), nullptr);  // the reset finished; the heap lives on
+  log = HookLog{};
+  ASSERT_EQ(spaces_heap_destroy(h), SPACES_OK);
+  EXPECT_EQ(log.nested_destroy, SPACES_E_INVALID);
+  EXPECT_EQ(spaces_heap_id(h), 0u);
 }
 
 }  // namespace

@@ -293,6 +293,76 @@ TEST(ArenaTest, ArenasMove) {
   EXPECT_EQ(log, (std::vector<int>{7}));
 }
 
+// An arena whose parent is reset dies with it: its cleanups run during the
+// parent's reset (while the memory is there), later allocations throw
+// heap_error and try_allocate returns nullptr, and its destructor has nothing
+// left to do. The review found the next allocation landed in an unrelated
+// heap and ~Arena ran destructors on reused memory (SIGSEGV).
+TEST(ArenaTest, ArenaDiesWithItsParentsReset) {
+  std::vector<int> log;
+  spaces::Heap unit(spaces::HeapOptions().name("unit"));
+  {
+    spaces::Arena a(spaces::HeapOptions().name("ast").parent(unit));
+    a.make<Tracked>(&log, 1);
+    a.make<Tracked>(&log, 2);
+    Number* n = a.make<Number>(7, 7.0);
+    EXPECT_EQ(n->line, 7);
+    EXPECT_TRUE(a.alive());
+    unit.reset();
+    EXPECT_EQ(log, (std::vector<int>{2, 1}));
+    EXPECT_FALSE(a.alive());
+    // A heap created meanwhile may reuse the dead one's memory; nothing reaches it.
+    spaces::TrivialArena stranger(spaces::HeapOptions().name("stranger"));
+    Number* m = stranger.make<Number>(1, 1.0);
+    try {
+      a.make<Number>(0, 0.0);
+      FAIL() << "allocation from a dead arena must throw";
+    } catch (const spaces::heap_error& e) {
+      EXPECT_EQ(e.status(), SPACES_E_INVALID);
+      EXPECT_STREQ(e.what(), spaces::detail::kDeadHeapMessage);
+    }
+    EXPECT_THROW(a.allocate(SPACES_REGION_SPAN_THRESHOLD + 1), spaces::heap_error);  // the span path too
+    EXPECT_EQ(a.try_allocate(16), nullptr);
+    EXPECT_THROW(a.reset(), spaces::heap_error);
+    EXPECT_EQ(stranger.stats().live_blocks, 1u);
+    EXPECT_EQ(m->line, 1);
+  }
+  EXPECT_EQ(log, (std::vector<int>{2, 1}));  // the destructor ran nothing twice
+  EXPECT_EQ(unit.stats().footprint, 0u);
+}
+
+// An arena's own reset runs its cleanups through the same hook, and so does
+// a reset of its heap made through heap().
+TEST(ArenaTest, ResetThroughTheHeapRunsTheCleanups) {
+  std::vector<int> log;
+  spaces::Arena a;
+  a.make<Tracked>(&log, 1);
+  a.heap().reset();
+  EXPECT_EQ(log, (std::vector<int>{1}));
+  a.make<Tracked>(&log, 2);
+  a.reset();
+  EXPECT_EQ(log, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(a.alive());
+  EXPECT_NE(a.make<Number>(1, 1.0), nullptr);
+}
+
+// A heap that is gone cannot be a parent: the stale handle is refused.
+TEST(NestedHeapTest, ParentThatIsGoneIsRefused) {
+  spaces::Heap unit(spaces::HeapOptions().name("unit"));
+  spaces::Heap child(spaces::HeapOptions().name("child").parent(unit));
+  unit.reset();  // destroys the child
+  EXPECT_FALSE(child.alive());
+  try {
+    spaces::Heap grandchild(spaces::HeapOptions().name("grandchild").parent(child));
+    FAIL() << "a dead parent must be refused";
+  } catch (const spaces::heap_error& e) {
+    EXPECT_EQ(e.status(), SPACES_E_INVALID);
+  }
+  EXPECT_THROW(child.allocate(10), spaces::heap_error);
+  EXPECT_EQ(child.try_allocate(10), nullptr);
+  EXPECT_EQ(child.stats().footprint, 0u);
+}
+
 // ---- MemoryResource and Allocator -------------------------------------------------
 
 // pmr containers grow past a slab inside the heap and count against it.

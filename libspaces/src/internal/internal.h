@@ -63,6 +63,8 @@ void hardened_check_block(const void* p, const char* what) noexcept;
 /// A small slab is opened: its block bitmaps are cleared. False when the
 /// side table could not get memory.
 bool hardened_slab_open(SlabHeader* s) noexcept;
+/// A block is carved into a slab's free list.
+void hardened_on_carve(const void* b) noexcept;
 /// The owner hands out block b / takes it back (local free, delayed block).
 void hardened_on_alloc(const SlabHeader* s, const void* b) noexcept;
 void hardened_on_owner_free(const SlabHeader* s, const void* b) noexcept;
@@ -75,6 +77,7 @@ void hardened_collected(SlabHeader* s, Block* list, std::uint32_t n) noexcept;
 #else
 inline void hardened_check_block(const void*, const char*) noexcept {}
 inline bool hardened_slab_open(SlabHeader*) noexcept { return true; }
+inline void hardened_on_carve(const void*) noexcept {}
 inline void hardened_on_alloc(const SlabHeader*, const void*) noexcept {}
 inline void hardened_on_owner_free(const SlabHeader*, const void*) noexcept {}
 inline void hardened_on_remote_free(const SlabHeader*, const void*) noexcept {}
@@ -135,6 +138,9 @@ extern SlabHeader g_empty_slab;
 /// header is zeroed but for `slabs`; the map marks it Head/Interior. nullptr
 /// and *err = ENOMEM when the OS refuses.
 SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offset, int* err) noexcept;
+/// Marks a run that is about to be released as free (magic, kind, owner 0),
+/// so a later free of one of its blocks is reported, not taken as live.
+void retire_header(SlabHeader* run) noexcept;
 /// Takes back one run (any length) as warm memory.
 void cache_release(SlabHeader* run) noexcept;
 /// Takes back a whole list of runs holding `slabs` slabs in O(1): the list
@@ -380,9 +386,9 @@ void threads_init() noexcept;
 
 /// Pops a block from slab s (owner thread; s->free is not null).
 SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void* pop_block(SlabHeader* s, Block* b, std::size_t size) noexcept {
+  hardened_on_alloc(s, b);  // before its link is read: b may be a corrupted list's garbage
   s->free = read_link(b);
   s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  hardened_on_alloc(s, b);
   poison_alloc(b, size, s->block_size);
   vg_alloc(s->heap, b, size);
   return b;
@@ -412,9 +418,9 @@ SPACES_ALWAYS_INLINE void* alloc_small(Shard* sh, std::size_t size) noexcept {
 /// Pushes a block on its slab's local free list (owner thread) and returns
 /// the slab's remaining used count.
 SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS std::uint32_t push_local(SlabHeader* s, Block* b) noexcept {
-  hardened_on_owner_free(s, b);
   vg_free(s->heap, b);
   poison(b, s->block_size);
+  hardened_on_owner_free(s, b);
   write_link(b, s->local_free);
   s->local_free = b;
   s->frees.store(s->frees.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
