@@ -124,7 +124,7 @@ void threads_init() noexcept {
 
 namespace {
 
-bool shard_is_valid_locked(Shard* sh) noexcept {
+[[maybe_unused]] bool shard_is_valid_locked(Shard* sh) noexcept {
   LockGuard guard(sh->heap->lock);
   return shard_is_valid(sh);
 }
