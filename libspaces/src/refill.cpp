@@ -147,7 +147,7 @@ void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
     if (s->free != nullptr || s->local_free != nullptr || s->carved < s->capacity) sh->partial[sc].push_front(s);
     else if (!try_mark_full(s)) sh->partial[sc].push_front(s);
   }
-  SPACES_ASSERT_EXPENSIVE(shard_is_valid(sh));
+  SPACES_ASSERT_EXPENSIVE(shard_class_is_valid(sh, sc));
   return block;
 }
 

@@ -35,7 +35,7 @@ void set_current(Shard* sh, std::uint32_t sc, SlabHeader* s) noexcept {
 
 namespace {
 
-bool class_state_is_valid(const Shard* sh, std::uint32_t sc) noexcept {
+bool class_state_is_valid(const Shard* sh, std::uint32_t sc, bool slabs) noexcept {
   const SlabHeader* c = sh->current[sc];
   for (std::size_t i = kDirectRanges[sc].first; i <= kDirectRanges[sc].last; ++i)
     if (sh->direct[i] != c) return SPACES_INVALID("shard: direct[i] == current[class of 16 i]", sh);
@@ -44,6 +44,7 @@ bool class_state_is_valid(const Shard* sh, std::uint32_t sc) noexcept {
       return SPACES_INVALID("shard: current[c] is a small slab of class c of this shard", c);
     if ((c->owner.load(std::memory_order_relaxed) & kOwnerFull) != 0)
       return SPACES_INVALID("shard: the current slab is not marked full", c);
+    if (slabs && !slab_is_valid(c)) return false;
   }
   std::size_t n = 0;
   for (const SlabHeader* q = sh->partial[sc].front(); q != nullptr; q = q->qnext) {
@@ -73,9 +74,11 @@ bool shard_is_valid(const Shard* sh) noexcept {
   if (runs != sh->runs.size() || slabs != sh->run_slabs)
     return SPACES_INVALID("shard: run_slabs == the slabs on `runs`", sh);
   for (std::uint32_t sc = 0; sc < kNumClasses; ++sc)
-    if (!class_state_is_valid(sh, sc)) return false;
+    if (!class_state_is_valid(sh, sc, false)) return false;
   return true;
 }
+
+bool shard_class_is_valid(const Shard* sh, std::uint32_t sc) noexcept { return class_state_is_valid(sh, sc, true); }
 
 void shard_init(Shard* sh, Heap* h) noexcept {
   for (SlabHeader*& c : sh->current) c = &g_empty_slab;

@@ -242,6 +242,9 @@ void for_each_shard(Heap* h, F&& f) noexcept {
 /// owner thread, the heap lock's holder for an abandoned shard, or a
 /// quiescent heap. O(slabs).
 bool shard_is_valid(const Shard* sh) noexcept;
+/// The invariants of one size class of a shard and of its current slab:
+/// what a slow path of that class changed. O(partial queue + one slab).
+bool shard_class_is_valid(const Shard* sh, std::uint32_t sc) noexcept;
 void shard_init(Shard* sh, Heap* h) noexcept;
 /// Makes s (or &g_empty_slab) the current slab of class sc, in `current`
 /// and in the `direct` entries that serve the class. Owner thread.
