@@ -1,5 +1,5 @@
 // ---------------------------------------------------------------------------
-// Toy.g4: the syntax of the Toy language (TOY-LANGUAGE.md sections 2 and 3).
+// Toy.g4: the syntax of the Toy language (docs/toy-language.md §2, §3).
 //
 // This file is the single source of the syntax: spacesc generates its C++
 // lexer and parser from it at build time (parser-demo/CMakeLists.txt). Its
@@ -52,7 +52,7 @@ statement  : VAR IDENT shape? '=' expr               # varDecl
            | exprHead                                # exprStmt
            ;
 
-// An expression statement must not start with an identifier (3.2).
+// An expression statement must not start with an identifier (§3.3).
 exprHead   : exprStart ( '.' primary )* ( '*' access )* ( ( '+' | '-' ) multiplicative )* ;
 exprStart  : NUMBER                                  # numberStart
            | '(' expr ')'                            # parenStart
@@ -87,7 +87,7 @@ structItem : NUMBER
            | structLit
            ;
 
-// ---- Tokens (section 2) ---------------------------------------------------
+// ---- Tokens (§2.3) -------------------------------------------------------
 
 DEF    : 'def' ;
 VAR    : 'var' ;
@@ -103,5 +103,5 @@ PLUS   : '+' ;  MINUS : '-' ;  STAR : '*' ;  DOT : '.' ;
 
 WS      : [ \t\n\r\u000B\u000C]+ -> skip ;
 COMMENT : '#' ~[\n]* -> skip ;
-// Any other byte is a lexical error at that byte (2.5); the builder reports it.
+// Any other byte is a lexical error at that byte (§2.5); the builder reports it.
 BAD     : . ;

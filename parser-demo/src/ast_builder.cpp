@@ -5,7 +5,8 @@
 // whole input as UTF-32, every token (~100 bytes each) and every rule
 // context until the parser dies, about 100x the input. Instead:
 //   * ByteStream feeds the lexer the unit's bytes in place: one column per
-//     byte as TOY-LANGUAGE.md 2.1 wants, and invalid UTF-8 is just bytes.
+//     byte as docs/toy-language.md §2.1 wants, and invalid UTF-8 is just
+//     bytes.
 //   * Tokens are UnitTokens bumped into a region heap under the unit's heap
 //     (so --mem-cap counts them); TokenWindow keeps only the tokens of the
 //     current item, and the region is reset every 256 KiB of tokens.
@@ -344,7 +345,7 @@ class TokenWindow final : public antlr4::TokenStream {
     }
   }
 
-  /// Reports lexical errors (2.4, 2.5); false drops the token.
+  /// Reports lexical errors (docs/toy-language.md §2.4, §2.5); false drops the token.
   bool accept(const Token* t) {
     if (t->getType() == ToyLexer::BAD) {
       const auto byte = static_cast<unsigned char>(text_of(state_.file, t).front());
@@ -840,8 +841,8 @@ class Builder final : public toy::ToyBaseListener {
     return items;
   }
 
-  /// IDENT '(' args? ')': a Print for `print` (exactly one argument, 3.2),
-  /// a Call otherwise.
+  /// IDENT '(' args? ')': a Print for `print` (exactly one argument,
+  /// docs/toy-language.md §3.6), a Call otherwise.
   Expr* make_call(const Token* callee) {
     const std::string_view fn = name(callee);
     if (fn == "print") {
@@ -858,7 +859,8 @@ class Builder final : public toy::ToyBaseListener {
 
   /// Folds `operand (op operand)*` to the left. The operators are the
   /// rule's terminal children (rule children are not kept), in order; a
-  /// BinOp is located at the token after its operator (8.2).
+  /// BinOp is located at the token after its operator (docs/toy-language.md
+  /// §8.2).
   void fold(antlr4::ParserRuleContext* c) {
     guarded([&] {
       std::size_t next = mark().exprs;

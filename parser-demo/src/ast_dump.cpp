@@ -1,5 +1,5 @@
 // ---------------------------------------------------------------------------
-// ast_dump.cpp: the AST dump (TOY-LANGUAGE.md 8).
+// ast_dump.cpp: the AST dump (docs/toy-language.md §8).
 //
 // Statements and definitions are printed directly; expressions go through
 // an explicit stack of (node, depth, children printed) frames, because an
@@ -125,7 +125,7 @@ class Dumper {
     }
   }
 
-  // Literal text (8.3): `<dims>[ items]`, each nested list with its dims.
+  // Literal text (docs/toy-language.md §8.3): `<dims>[ items]`, each nested list with its dims.
   void literal(std::span<const std::uint64_t> dims, std::span<const double> values, std::size_t& next) {
     out_.push_back('<');
     for (std::size_t i = 0; i < dims.size(); ++i) {

@@ -6,8 +6,8 @@
 // reaches them, which suffices in SSA order) and folded instructions become
 // constants in place. An instruction "may fail" when shape inference cannot
 // prove its shapes fit; such instructions and prints are never removed or
-// reordered (TOY-LANGUAGE.md 5.8: errors happen only in code that runs, in
-// execution order).
+// reordered (docs/toy-language.md §5.7: errors happen only in code that
+// runs, in execution order).
 // ---------------------------------------------------------------------------
 #include <spacesc/passes.hpp>
 
@@ -32,7 +32,7 @@ bool same_dims(std::span<const std::uint64_t> a, std::span<const std::uint64_t> 
   return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
-/// Whether a reshape of a value of shape `from` to `to` succeeds (5.7).
+/// Whether a reshape of a value of shape `from` to `to` succeeds (docs/toy-language.md §5.6).
 bool reshape_fits(std::span<const std::uint64_t> from, std::span<const std::uint64_t> to) {
   if (from.empty()) return true;  // a scalar fills any shape
   std::uint64_t a = 0, b = 0;

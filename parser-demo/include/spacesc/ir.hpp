@@ -42,7 +42,7 @@ enum class Op : std::uint8_t {
   MakeStruct,  ///< a struct value from its members
   Field,       ///< member `index` of a struct value
   Call,        ///< calls `callee` with the operands
-  Print,       ///< prints a tensor (section 6)
+  Print,       ///< prints a tensor (docs/toy-language.md §6)
   Return,      ///< returns the operand if any; ends the function
 };
 

@@ -2,7 +2,7 @@
 // source.hpp: source locations and the bytes of one translation unit.
 //
 // A location is a 1-based line and column where every byte counts as one
-// column (TOY-LANGUAGE.md 2.1). Locations are 8 bytes and carry no file: a
+// column (docs/toy-language.md §2.1). Locations are 8 bytes and carry no file: a
 // unit has one file, so the file name lives once in SourceFile. The bytes
 // are not owned here: the driver reads them into the unit's heap so that
 // --mem-cap counts them.
