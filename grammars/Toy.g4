@@ -11,7 +11,10 @@
 // To free memory as it goes, the builder runs the two outer loops itself
 // (module's definitions, funcDef's bodyItems) and calls structDef, funcHead
 // and bodyItem one at a time, dropping ANTLR's contexts and tokens after
-// each; `module` and `funcDef` state what those loops accept.
+// each; `module` and `funcDef` state what those loops accept. spacesc never
+// calls those two rules, but they are real rules, not comments: the
+// benchmark's baseline (bench/spacesc/default_antlr.cpp) parses a whole
+// file with `module`, the way ANTLR is usually driven.
 //
 // Memory, not syntax: every rule context class derives from
 // spacesc::UnitRuleContext (parser-demo/src/unit_rule_context.hpp), whose

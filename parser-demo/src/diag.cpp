@@ -15,19 +15,6 @@ void DiagEngine::error(SourceLoc loc, std::string message) {
   diags_.push_back(Diag{loc, std::move(message)});
 }
 
-SourceLoc DiagEngine::end_of(std::string_view text) noexcept {
-  SourceLoc loc{1, 1};
-  for (char c : text) {
-    if (c == '\n') {
-      ++loc.line;
-      loc.col = 1;
-    } else {
-      ++loc.col;
-    }
-  }
-  return loc;
-}
-
 void DiagEngine::sort_by_position() {
   std::stable_sort(diags_.begin(), diags_.end(), [](const Diag& a, const Diag& b) { return a.loc < b.loc; });
 }

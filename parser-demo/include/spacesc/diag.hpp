@@ -50,9 +50,6 @@ class DiagEngine {
   /// note if the limit cut the list. O(file size + errors).
   void render(std::string& out);
 
-  /// The position just after the last byte (docs/toy-language.md §2.1).
-  static SourceLoc end_of(std::string_view text) noexcept;
-
  private:
   struct Diag {
     SourceLoc loc;

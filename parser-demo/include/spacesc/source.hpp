@@ -22,8 +22,6 @@ struct SourceLoc {
   std::uint32_t col = 0;
 
   friend constexpr auto operator<=>(SourceLoc, SourceLoc) = default;
-  /// Whether this denotes a real position (line 0 means "none").
-  constexpr bool valid() const noexcept { return line != 0; }
 };
 static_assert(sizeof(SourceLoc) == 8, "every AST node carries one");
 
