@@ -16,6 +16,8 @@
 // ---------------------------------------------------------------------------
 #include <spacesc/driver.hpp>
 
+#include "unit_stats.hpp"
+
 #include <spacesc/ast_builder.hpp>
 #include <spacesc/ast_dump.hpp>
 #include <spacesc/diag.hpp>
@@ -26,7 +28,6 @@
 #include <spacesc/sema.hpp>
 
 #include <pthread.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -46,78 +47,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-/// Peak resident set size of the process, in bytes.
-std::size_t peak_rss() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<std::size_t>(u.ru_maxrss) * 1024;
-}
-
-/// Everything --stats reports about one unit.
-struct UnitStats {
-  std::size_t input_bytes = 0;
-  ParseStats parse;
-  std::size_t ast_nodes = 0, ast_bytes = 0, ast_allocations = 0;
-  spaces::Stats ast_heap{};
-  std::size_t ir_insts = 0;
-  spaces::Stats ir_heap{};
-  PassStats passes;
-  RunStats run;
-  spaces::Stats unit_heap{};
-  double t_read = 0, t_parse = 0, t_sema = 0, t_lower = 0, t_passes = 0, t_run = 0;
-  double t_teardown_ast = 0, t_teardown_ir = 0;
-};
-
-void append_heap(std::string& s, const char* name, const spaces::Stats& h) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "  heap %-8s %zu allocations; live %zu bytes in %zu blocks; footprint %zu, peak %zu, slabs %zu\n", name,
-                h.alloc_count, h.live_bytes, h.live_blocks, h.footprint, h.peak_footprint, h.slabs);
-  s += buf;
-}
-
-void append_stats(std::string& s, const std::string& path, const Options& o, const UnitStats& u, Emit reached) {
-  char buf[512];
-  s += "spacesc: stats for " + path + "\n";
-  std::snprintf(buf, sizeof buf,
-                "  input         %zu bytes, %zu tokens, %zu items; at most %zu tokens alive, %zu token bytes held\n",
-                u.input_bytes, u.parse.tokens, u.parse.items, u.parse.max_item_tokens, u.parse.token_bytes_peak);
-  s += buf;
-  if (u.parse.tree_heap) append_heap(s, "contexts", u.parse.tree_stats);
-  std::snprintf(buf, sizeof buf, "  ast           %zu nodes, %zu bytes requested, %zu allocations (--alloc=%s)\n",
-                u.ast_nodes, u.ast_bytes, u.ast_allocations, o.alloc == AllocMode::Arena ? "arena" : "new");
-  s += buf;
-  if (o.alloc == AllocMode::Arena) append_heap(s, "ast", u.ast_heap);
-  if (reached >= Emit::Ir) {
-    std::snprintf(buf, sizeof buf, "  ir            %zu instructions made; %zu calls inlined, %zu folded, %zu removed\n",
-                  u.ir_insts, u.passes.inlined, u.passes.folded, u.passes.removed);
-    s += buf;
-    append_heap(s, "ir", u.ir_heap);
-  }
-  if (reached >= Emit::Run) {
-    std::snprintf(buf, sizeof buf, "  run           %zu instructions executed, %zu calls\n", u.run.instructions,
-                  u.run.calls);
-    s += buf;
-    append_heap(s, "values", u.run.heap);
-  }
-  append_heap(s, "unit", u.unit_heap);
-  std::snprintf(buf, sizeof buf,
-                "  time (ms)     read %.3f, parse %.3f, sema %.3f, lower %.3f, passes %.3f, run %.3f\n"
-                "  teardown (ms) ast %.4f, ir %.4f\n",
-                u.t_read, u.t_parse, u.t_sema, u.t_lower, u.t_passes, u.t_run, u.t_teardown_ast, u.t_teardown_ir);
-  s += buf;
-  const double rss_mib = static_cast<double>(peak_rss()) / (1024.0 * 1024.0);
-  const double input_mb = static_cast<double>(u.input_bytes) / 1e6;
-  // Per MB of input only means something once the input outweighs the
-  // process's fixed few MiB.
-  if (input_mb >= 1.0)
-    std::snprintf(buf, sizeof buf, "  peak RSS      %.1f MiB (process), %.1f MiB per MB of input\n", rss_mib,
-                  rss_mib / input_mb);
-  else
-    std::snprintf(buf, sizeof buf, "  peak RSS      %.1f MiB (process; per MB of input from 1 MB of input)\n", rss_mib);
-  s += buf;
 }
 
 /// Reads the file into `arena`; false with errno set when it cannot.
