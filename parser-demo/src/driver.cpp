@@ -110,85 +110,30 @@ const char* phase_text(Phase p) {
   return "compiling";
 }
 
-/// One unit's pipeline; run() is run_unit() minus the error translation.
+/// What a stage tells Unit::run: go on, or stop because the unit is done
+/// (its output or its diagnostics are in the UnitResult).
+enum class StageStatus : std::uint8_t { Continue, Stop };
+
+/// One unit's pipeline, one function per stage; run() is run_unit() minus
+/// the error translation. The stages hand their results on through
+/// members, each made by the stage that needs it first, so that a cap
+/// failure happens in (and names) the same phase as ever.
 class Unit {
  public:
   Unit(const std::string& path, const Options& options, UnitResult& result)
       : path_(path), options_(options), result_(result),
         heap_(spaces::HeapOptions().name("unit").cap(options.mem_cap)) {}
 
+  /// The stages in order; --emit decides where the unit stops.
   void run() {
-    // Reading.
-    auto t0 = Clock::now();
-    spaces::TrivialArena source_arena(spaces::HeapOptions().name("source").parent(heap_));
-    std::string_view text;
-    if (!read_file(path_, source_arena, text)) {
-      result_.err += "spacesc: error: cannot read '" + path_ + "': " + std::strerror(errno) + "\n";
-      result_.status = ExitStatus::Usage;
-      return;
-    }
-    stats_.input_bytes = text.size();
-    stats_.t_read = ms_since(t0);
-    const SourceFile file{path_, text};
-    DiagEngine diags(file);
-
-    // Parsing.
-    phase_ = Phase::Parsing;
-    t0 = Clock::now();
-    std::optional<AstContext> ast(std::in_place, options_.alloc, &heap_);
-    ModuleDecl* module = parse_module(file, *ast, diags, ParseOptions{options_.alloc, &heap_}, &stats_.parse);
-    stats_.t_parse = ms_since(t0);
-    record_ast(*ast);
-    if (diags.has_errors()) return fail(diags);
-    if (options_.emit == Emit::Ast) {
-      phase_ = Phase::Printing;
-      if (!dump_ast(*module, path_, result_.out)) {
-        result_.out.clear();
-        result_.err += path_ + ": error: the AST dump would exceed " + format_size(kMaxDumpBytes) +
-                       " (two spaces of indentation per level of a tree this deep)\n";
-        result_.status = ExitStatus::Errors;
-      }
-      teardown_ast(ast);
-      return finish(Emit::Ast);
-    }
-
-    // Static rules.
-    phase_ = Phase::Checking;
-    t0 = Clock::now();
-    const bool ok = check_module(*module, *ast, diags);
-    stats_.t_sema = ms_since(t0);
-    if (!ok) return fail(diags);
-
-    // Lowering; the AST dies here.
-    phase_ = Phase::Lowering;
-    t0 = Clock::now();
-    std::optional<ir::IrContext> ir(std::in_place, &heap_);
-    ir::Module program = lower_module(*module, *ir);
-    stats_.t_lower = ms_since(t0);
-    record_ast(*ast);
-    teardown_ast(ast);
-
-    phase_ = Phase::Optimising;
-    t0 = Clock::now();
-    run_passes(program, *ir, PassOptions{}, &stats_.passes);
-    stats_.t_passes = ms_since(t0);
-    stats_.ir_insts = ir->inst_count();
-    stats_.ir_heap = ir->heap_stats();
-
-    if (options_.emit == Emit::Ir) {
-      phase_ = Phase::Printing;
-      ir::print_module(program, result_.out);
-      teardown_ir(ir);
-      return finish(Emit::Ir);
-    }
-
-    phase_ = Phase::Running;
-    t0 = Clock::now();
-    const bool ran = run_module(program, &heap_, diags, result_.out, &stats_.run);
-    stats_.t_run = ms_since(t0);
-    teardown_ir(ir);
-    if (!ran) return fail(diags);
-    finish(Emit::Run);
+    if (read() == StageStatus::Stop) return;
+    if (parse() == StageStatus::Stop) return;
+    if (options_.emit == Emit::Ast) return dump();
+    if (check() == StageStatus::Stop) return;
+    if (lower() == StageStatus::Stop) return;
+    if (optimise() == StageStatus::Stop) return;
+    if (options_.emit == Emit::Ir) return print_ir();
+    execute();
   }
 
   /// Appends --stats to the unit's error stream.
@@ -197,29 +142,132 @@ class Unit {
   Phase phase() const noexcept { return phase_; }
 
  private:
-  void record_ast(const AstContext& ast) {
-    stats_.ast_nodes = ast.node_count();
-    stats_.ast_bytes = ast.bytes_requested();
-    stats_.ast_allocations = ast.allocations();
-    if (ast.mode() == AllocMode::Arena) stats_.ast_heap = ast.heap_stats();
+  // ---- Stages ----
+
+  /// Reads the file into the unit's `source` region.
+  StageStatus read() {
+    const auto t0 = Clock::now();
+    source_.emplace(spaces::HeapOptions().name("source").parent(heap_));
+    std::string_view text;
+    if (!read_file(path_, *source_, text)) {
+      result_.err += "spacesc: error: cannot read '" + path_ + "': " + std::strerror(errno) + "\n";
+      result_.status = ExitStatus::Usage;
+      return StageStatus::Stop;
+    }
+    stats_.input_bytes = text.size();
+    stats_.t_read = ms_since(t0);
+    file_ = SourceFile{path_, text};
+    return StageStatus::Continue;
   }
 
-  void teardown_ast(std::optional<AstContext>& ast) {
+  /// Parses the file into the AST; a lexical or syntax error ends the unit.
+  StageStatus parse() {
+    phase_ = Phase::Parsing;
     const auto t0 = Clock::now();
-    ast.reset();
+    ast_.emplace(options_.alloc, &heap_);
+    module_ = parse_module(file_, *ast_, diags_, ParseOptions{options_.alloc, &heap_}, &stats_.parse);
+    stats_.t_parse = ms_since(t0);
+    record_ast();
+    if (diags_.has_errors()) return fail();
+    return StageStatus::Continue;
+  }
+
+  /// --emit=ast: the dump, or an error if it would be too large.
+  void dump() {
+    phase_ = Phase::Printing;
+    if (!dump_ast(*module_, path_, result_.out)) {
+      result_.out.clear();
+      result_.err += path_ + ": error: the AST dump would exceed " + format_size(kMaxDumpBytes) +
+                     " (two spaces of indentation per level of a tree this deep)\n";
+      result_.status = ExitStatus::Errors;
+    }
+    teardown_ast();
+    finish(Emit::Ast);
+  }
+
+  /// The static rules; an error ends the unit.
+  StageStatus check() {
+    phase_ = Phase::Checking;
+    const auto t0 = Clock::now();
+    const bool ok = check_module(*module_, *ast_, diags_);
+    stats_.t_sema = ms_since(t0);
+    return ok ? StageStatus::Continue : fail();
+  }
+
+  /// AST to IR; the AST dies here. Cannot fail short of memory (which
+  /// throws).
+  StageStatus lower() {
+    phase_ = Phase::Lowering;
+    const auto t0 = Clock::now();
+    ir_.emplace(&heap_);
+    program_ = lower_module(*module_, *ir_);
+    stats_.t_lower = ms_since(t0);
+    record_ast();
+    teardown_ast();
+    return StageStatus::Continue;
+  }
+
+  /// The passes. Cannot fail short of memory (which throws).
+  StageStatus optimise() {
+    phase_ = Phase::Optimising;
+    const auto t0 = Clock::now();
+    run_passes(program_, *ir_, PassOptions{}, &stats_.passes);
+    stats_.t_passes = ms_since(t0);
+    stats_.ir_insts = ir_->inst_count();
+    stats_.ir_heap = ir_->heap_stats();
+    return StageStatus::Continue;
+  }
+
+  /// --emit=ir: the optimised IR's text.
+  void print_ir() {
+    phase_ = Phase::Printing;
+    ir::print_module(program_, result_.out);
+    teardown_ir();
+    finish(Emit::Ir);
+  }
+
+  /// Runs main; an evaluation error ends the unit.
+  void execute() {
+    phase_ = Phase::Running;
+    const auto t0 = Clock::now();
+    const bool ran = run_module(program_, &heap_, diags_, result_.out, &stats_.run);
+    stats_.t_run = ms_since(t0);
+    teardown_ir();
+    if (!ran) {
+      fail();
+      return;
+    }
+    finish(Emit::Run);
+  }
+
+  // ---- Bookkeeping ----
+
+  void record_ast() {
+    stats_.ast_nodes = ast_->node_count();
+    stats_.ast_bytes = ast_->bytes_requested();
+    stats_.ast_allocations = ast_->allocations();
+    if (ast_->mode() == AllocMode::Arena) stats_.ast_heap = ast_->heap_stats();
+  }
+
+  void teardown_ast() {
+    const auto t0 = Clock::now();
+    module_ = nullptr;
+    ast_.reset();
     stats_.t_teardown_ast = ms_since(t0);
   }
 
-  void teardown_ir(std::optional<ir::IrContext>& ir) {
+  void teardown_ir() {
     const auto t0 = Clock::now();
-    ir.reset();
+    ir_.reset();
     stats_.t_teardown_ir = ms_since(t0);
   }
 
-  void fail(DiagEngine& diags) {
-    diags.render(result_.err);
+  /// Ends the unit with its diagnostics and no output.
+  StageStatus fail() {
+    diags_.render(result_.err);
     result_.out.clear();
     result_.status = ExitStatus::Errors;
+    return StageStatus::Stop;
   }
 
   void finish(Emit reached) {
@@ -230,7 +278,14 @@ class Unit {
   const std::string& path_;
   const Options& options_;
   UnitResult& result_;
-  spaces::Heap heap_;
+  spaces::Heap heap_;  // declared first: the heaps below are its children
+  std::optional<spaces::TrivialArena> source_;  // the file's bytes, until the unit ends
+  SourceFile file_{};
+  DiagEngine diags_{file_};
+  std::optional<AstContext> ast_;  // from parse() to lower()
+  ModuleDecl* module_ = nullptr;
+  std::optional<ir::IrContext> ir_;  // from lower() to the end of print_ir() or execute()
+  ir::Module program_;
   UnitStats stats_;
   Phase phase_ = Phase::Reading;
   Emit reached_ = Emit::Ast;
