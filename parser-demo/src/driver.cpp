@@ -1,18 +1,21 @@
 // ---------------------------------------------------------------------------
 // driver.cpp: the life of a translation unit, and running many in order.
 //
-// Heaps of one unit (all children of `unit`, which carries --mem-cap):
+// A Unit runs its stages in order (read, parse, check, lower, optimise,
+// run; --emit=ast and --emit=ir stop after the dump or the IR). Heaps of one
+// unit (all children of `unit`, which carries --mem-cap):
 //   source    region   the file's bytes                    until the unit ends
-//   tokens    region   ANTLR tokens, reset per item        until parsing ends
+//   tokens    region   ANTLR tokens, reset every 256 KiB   until parsing ends
 //   contexts  general  ANTLR rule contexts and terminal    until parsing ends
 //                      nodes, freed after every item
 //   ast       region   AST nodes (or global new)           until lowering ends
-//   ir        region   IR                                  until the unit ends
+//   ir        region   IR                                  until the run or the IR print ends
 //   values    general  tensors and structs of the run      until the run ends
 // (--alloc=new: tokens, contexts and AST nodes come from the global heap.)
 // A cap failure anywhere unwinds to run_unit(), which names the phase.
 // Units run on threads with 256 MiB stacks (reserved, not committed) so a
 // parse at the nesting limit is far from the stack's end on any thread.
+// The --stats text is unit_stats.cpp's.
 // ---------------------------------------------------------------------------
 #include <spacesc/driver.hpp>
 
