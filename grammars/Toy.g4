@@ -1,21 +1,27 @@
 // ---------------------------------------------------------------------------
-// Toy.g4: the syntax of the Toy language (TOY-LANGUAGE.md sections 2 and 3).
+// Toy.g4: the syntax of the Toy language (docs/toy-language.md §2, §3).
 //
 // This file is the single source of the syntax: spacesc generates its C++
 // lexer and parser from it at build time (parser-demo/CMakeLists.txt). Its
 // only target-language code names the rule contexts' base class (below).
-// Rules the grammar cannot state are checked by the AST builder as rules
-// complete (parser-demo/src/ast_builder.cpp): print's argument count,
-// rectangular tensor literals, number formats and shape dimensions.
+// Rules the grammar cannot state are checked as rules complete by the AST
+// builder (parser-demo/src/frontend/builder.cpp: print's argument count,
+// rectangular tensor literals, shape dimensions) and as tokens arrive by the
+// token window (frontend/token_window.cpp: bad bytes, number formats).
 //
-// To free memory as it goes, the builder runs the two outer loops itself
-// (module's definitions, funcDef's bodyItems) and calls structDef, funcHead
-// and bodyItem one at a time, dropping ANTLR's contexts and tokens after
-// each; `module` and `funcDef` state what those loops accept.
+// To free memory as it goes, the unit parser (frontend/unit_parser.cpp)
+// runs the two outer loops itself (module's definitions, funcDef's
+// bodyItems) and calls structDef, funcHead and bodyItem one at a time,
+// dropping ANTLR's contexts and tokens after each; `module` and `funcDef`
+// state what those loops accept. spacesc never calls those two rules, but
+// they are real rules, not comments: the benchmark's baseline
+// (bench/spacesc/default_antlr.cpp) parses a whole file with `module`, the
+// way ANTLR is usually driven.
 //
 // Memory, not syntax: every rule context class derives from
-// spacesc::UnitRuleContext (parser-demo/src/unit_rule_context.hpp), whose
-// operator new places contexts in the unit's heap so --mem-cap counts them.
+// spacesc::UnitRuleContext (parser-demo/src/frontend/unit_rule_context.hpp),
+// whose operator new places contexts in the unit's heap so --mem-cap counts
+// them.
 // ---------------------------------------------------------------------------
 grammar Toy;
 
@@ -52,7 +58,7 @@ statement  : VAR IDENT shape? '=' expr               # varDecl
            | exprHead                                # exprStmt
            ;
 
-// An expression statement must not start with an identifier (3.2).
+// An expression statement must not start with an identifier (§3.3).
 exprHead   : exprStart ( '.' primary )* ( '*' access )* ( ( '+' | '-' ) multiplicative )* ;
 exprStart  : NUMBER                                  # numberStart
            | '(' expr ')'                            # parenStart
@@ -87,7 +93,7 @@ structItem : NUMBER
            | structLit
            ;
 
-// ---- Tokens (section 2) ---------------------------------------------------
+// ---- Tokens (§2.3) -------------------------------------------------------
 
 DEF    : 'def' ;
 VAR    : 'var' ;
@@ -103,5 +109,5 @@ PLUS   : '+' ;  MINUS : '-' ;  STAR : '*' ;  DOT : '.' ;
 
 WS      : [ \t\n\r\u000B\u000C]+ -> skip ;
 COMMENT : '#' ~[\n]* -> skip ;
-// Any other byte is a lexical error at that byte (2.5); the builder reports it.
+// Any other byte is a lexical error at that byte (§2.5); the builder reports it.
 BAD     : . ;

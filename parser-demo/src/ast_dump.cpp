@@ -1,5 +1,5 @@
 // ---------------------------------------------------------------------------
-// ast_dump.cpp: the AST dump (TOY-LANGUAGE.md 8).
+// ast_dump.cpp: the AST dump (docs/toy-language.md §8).
 //
 // Statements and definitions are printed directly; expressions go through
 // an explicit stack of (node, depth, children printed) frames, because an
@@ -49,6 +49,11 @@ class Dumper {
     out_.push_back(':');
     out_.append(std::to_string(l.col));
   }
+  /// ` @FILE:LINE:COL` and the line break.
+  void end_line(SourceLoc l) {
+    loc(l);
+    out_.push_back('\n');
+  }
   void number(double v) {
     char buf[512];
     std::snprintf(buf, sizeof buf, "%e", v);
@@ -75,14 +80,12 @@ class Dumper {
     indent(depth);
     out_.append("Struct: ");
     out_.append(s.name());
-    loc(s.loc());
-    out_.push_back('\n');
+    end_line(s.loc());
     line(depth + 1, "Variables: [");
     for (const MemberDecl& m : s.members()) {
       indent(depth + 2);
       decl_head(m.name, m.type_name, m.shape);
-      loc(m.loc);
-      out_.push_back('\n');
+      end_line(m.loc);
     }
     line(depth + 1, "]");
   }
@@ -93,8 +96,7 @@ class Dumper {
     out_.append("Proto '");
     out_.append(f.name());
     out_.push_back('\'');
-    loc(f.loc());
-    out_.push_back('\n');
+    end_line(f.loc());
     indent(depth + 1);
     out_.append("Params: [");
     for (std::size_t i = 0; i < f.params().size(); ++i) {
@@ -111,8 +113,7 @@ class Dumper {
     if (const auto* v = dyn_cast<VarDeclStmt>(&s)) {
       indent(depth);
       decl_head(v->name(), v->type_name(), v->shape());
-      loc(v->loc());
-      out_.push_back('\n');
+      end_line(v->loc());
       expr(*v->init(), depth + 1);
     } else if (const auto* r = dyn_cast<ReturnStmt>(&s)) {
       line(depth, "Return");
@@ -125,7 +126,8 @@ class Dumper {
     }
   }
 
-  // Literal text (8.3): `<dims>[ items]`, each nested list with its dims.
+  // Literal text (docs/toy-language.md §8.3): `<dims>[ items]`, each nested
+  // list with its dims.
   void literal(std::span<const std::uint64_t> dims, std::span<const double> values, std::size_t& next) {
     out_.push_back('<');
     for (std::size_t i = 0; i < dims.size(); ++i) {
@@ -144,8 +146,8 @@ class Dumper {
   }
 
   /// Prints an expression tree without recursion: a frame is entered
-  /// (header line), then its children are pushed, then it is left
-  /// (closing line for Call, Print and struct literals).
+  /// (its first line, and its children pushed), then left (a closing line
+  /// for Call, Print and struct literals).
   void expr(const Expr& root, unsigned depth) {
     struct Frame {
       const Expr* e;
@@ -153,80 +155,117 @@ class Dumper {
       bool entered;
     };
     std::vector<Frame> stack{{&root, depth, false}};
-    std::vector<const Expr*> kids;
     while (!stack.empty()) {
-      Frame& f = stack.back();
-      const Expr* e = f.e;
-      const unsigned d = f.depth;
+      const Frame f = stack.back();
       if (f.entered) {
         stack.pop_back();
-        if (isa<CallExpr>(e) || isa<PrintExpr>(e)) {
-          line(d, "]");
-        } else if (isa<StructLiteralExpr>(e)) {
-          indent(d);
-          loc(e->loc());
-          out_.push_back('\n');
-        }
+        close(*f.e, f.depth);
         continue;
       }
-      f.entered = true;
-      indent(d);
-      kids.clear();
-      switch (e->kind()) {
-        case NodeKind::Number:
-          number(cast<NumberExpr>(e)->value());
-          break;
-        case NodeKind::Literal: {
-          const auto* l = cast<LiteralExpr>(e);
-          std::size_t next = 0;
-          out_.append("Literal: ");
-          literal(l->dims(), l->values(), next);
-          break;
-        }
-        case NodeKind::StructLiteral:
-          out_.append("Struct Literal: ");
-          for (const Expr* item : cast<StructLiteralExpr>(e)->items()) kids.push_back(item);
-          break;
-        case NodeKind::Var:
-          out_.append("var: ");
-          out_.append(cast<VarExpr>(e)->name());
-          break;
-        case NodeKind::BinOp: {
-          const auto* b = cast<BinOpExpr>(e);
-          out_.append("BinOp: ");
-          out_.push_back(b->op());
-          kids.push_back(b->lhs());
-          kids.push_back(b->rhs());
-          break;
-        }
-        case NodeKind::Call: {
-          const auto* c = cast<CallExpr>(e);
-          out_.append("Call '");
-          out_.append(c->callee());
-          out_.append("' [");
-          for (const Expr* a : c->args()) kids.push_back(a);
-          break;
-        }
-        case NodeKind::Print:
-          out_.append("Print [");
-          kids.push_back(cast<PrintExpr>(e)->arg());
-          break;
-        default:
-          break;
-      }
-      if (!isa<StructLiteralExpr>(e)) {
-        loc(e->loc());
-        out_.push_back('\n');
-      }
-      const bool closes = isa<CallExpr>(e) || isa<PrintExpr>(e) || isa<StructLiteralExpr>(e);
-      if (!closes) stack.pop_back();  // nothing to print after the children
-      for (auto it = kids.rbegin(); it != kids.rend(); ++it) stack.push_back(Frame{*it, d + 1, false});
+      stack.back().entered = true;
+      kids_.clear();
+      indent(f.depth);
+      open(*f.e);
+      if (!has_closing_line(*f.e)) stack.pop_back();  // nothing to print after the children
+      for (auto it = kids_.rbegin(); it != kids_.rend(); ++it) stack.push_back(Frame{*it, f.depth + 1, false});
     }
+  }
+
+  static bool has_closing_line(const Expr& e) {
+    return isa<CallExpr>(&e) || isa<PrintExpr>(&e) || isa<StructLiteralExpr>(&e);
+  }
+
+  /// Writes the rest of an expression's first line (the indentation is
+  /// written) and lists its children in kids_. A dispatch over the node
+  /// kinds; each kind's line is its own function below.
+  void open(const Expr& e) {
+    switch (e.kind()) {
+      case NodeKind::Number:
+        return number_line(*cast<NumberExpr>(&e));
+      case NodeKind::Literal:
+        return literal_line(*cast<LiteralExpr>(&e));
+      case NodeKind::StructLiteral:
+        return struct_literal_open(*cast<StructLiteralExpr>(&e));
+      case NodeKind::Var:
+        return var_line(*cast<VarExpr>(&e));
+      case NodeKind::BinOp:
+        return binop_line(*cast<BinOpExpr>(&e));
+      case NodeKind::Call:
+        return call_open(*cast<CallExpr>(&e));
+      case NodeKind::Print:
+        return print_open(*cast<PrintExpr>(&e));
+      default:
+        return end_line(e.loc());
+    }
+  }
+
+  /// The closing line of a Call, a Print or a struct literal at `depth`.
+  void close(const Expr& e, unsigned depth) {
+    if (isa<CallExpr>(&e) || isa<PrintExpr>(&e)) {
+      line(depth, "]");
+    } else if (isa<StructLiteralExpr>(&e)) {
+      indent(depth);
+      end_line(e.loc());
+    }
+  }
+
+  // `1.000000e+00 @loc`
+  void number_line(const NumberExpr& n) {
+    number(n.value());
+    end_line(n.loc());
+  }
+
+  // `Literal: <2>[ 1.000000e+00, 2.000000e+00] @loc`
+  void literal_line(const LiteralExpr& l) {
+    std::size_t next = 0;
+    out_.append("Literal: ");
+    literal(l.dims(), l.values(), next);
+    end_line(l.loc());
+  }
+
+  // `Struct Literal: ` and the items, which continue the line; close()
+  // writes the location.
+  void struct_literal_open(const StructLiteralExpr& s) {
+    out_.append("Struct Literal: ");
+    for (const Expr* item : s.items()) kids_.push_back(item);
+  }
+
+  // `var: NAME @loc`
+  void var_line(const VarExpr& v) {
+    out_.append("var: ");
+    out_.append(v.name());
+    end_line(v.loc());
+  }
+
+  // `BinOp: OP @loc`, then the operands.
+  void binop_line(const BinOpExpr& b) {
+    out_.append("BinOp: ");
+    out_.push_back(b.op());
+    end_line(b.loc());
+    kids_.push_back(b.lhs());
+    kids_.push_back(b.rhs());
+  }
+
+  // `Call 'NAME' [ @loc`, then the arguments; close() writes the `]`.
+  void call_open(const CallExpr& c) {
+    out_.append("Call '");
+    out_.append(c.callee());
+    out_.append("' [");
+    end_line(c.loc());
+    for (const Expr* a : c.args()) kids_.push_back(a);
+  }
+
+  // `Print [ @loc`, then the argument; close() writes the `]`.
+  void print_open(const PrintExpr& p) {
+    out_.append("Print [");
+    end_line(p.loc());
+    kids_.push_back(p.arg());
   }
 
   std::string_view file_;
   std::string& out_;
   std::size_t limit_;
+  std::vector<const Expr*> kids_;  // the children of the node being opened
 };
 
 /// The indentation the dump would write: a lower bound of its size,

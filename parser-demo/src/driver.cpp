@@ -1,20 +1,25 @@
 // ---------------------------------------------------------------------------
 // driver.cpp: the life of a translation unit, and running many in order.
 //
-// Heaps of one unit (all children of `unit`, which carries --mem-cap):
+// A Unit runs its stages in order (read, parse, check, lower, optimise,
+// run; --emit=ast and --emit=ir stop after the dump or the IR). Heaps of one
+// unit (all children of `unit`, which carries --mem-cap):
 //   source    region   the file's bytes                    until the unit ends
-//   tokens    region   ANTLR tokens, reset per item        until parsing ends
+//   tokens    region   ANTLR tokens, reset every 256 KiB   until parsing ends
 //   contexts  general  ANTLR rule contexts and terminal    until parsing ends
 //                      nodes, freed after every item
 //   ast       region   AST nodes (or global new)           until lowering ends
-//   ir        region   IR                                  until the unit ends
+//   ir        region   IR                                  until the run or the IR print ends
 //   values    general  tensors and structs of the run      until the run ends
 // (--alloc=new: tokens, contexts and AST nodes come from the global heap.)
 // A cap failure anywhere unwinds to run_unit(), which names the phase.
 // Units run on threads with 256 MiB stacks (reserved, not committed) so a
 // parse at the nesting limit is far from the stack's end on any thread.
+// The --stats text is unit_stats.cpp's.
 // ---------------------------------------------------------------------------
 #include <spacesc/driver.hpp>
+
+#include "unit_stats.hpp"
 
 #include <spacesc/ast_builder.hpp>
 #include <spacesc/ast_dump.hpp>
@@ -26,7 +31,6 @@
 #include <spacesc/sema.hpp>
 
 #include <pthread.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -46,78 +50,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-/// Peak resident set size of the process, in bytes.
-std::size_t peak_rss() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<std::size_t>(u.ru_maxrss) * 1024;
-}
-
-/// Everything --stats reports about one unit.
-struct UnitStats {
-  std::size_t input_bytes = 0;
-  ParseStats parse;
-  std::size_t ast_nodes = 0, ast_bytes = 0, ast_allocations = 0;
-  spaces::Stats ast_heap{};
-  std::size_t ir_insts = 0;
-  spaces::Stats ir_heap{};
-  PassStats passes;
-  RunStats run;
-  spaces::Stats unit_heap{};
-  double t_read = 0, t_parse = 0, t_sema = 0, t_lower = 0, t_passes = 0, t_run = 0;
-  double t_teardown_ast = 0, t_teardown_ir = 0;
-};
-
-void append_heap(std::string& s, const char* name, const spaces::Stats& h) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "  heap %-8s %zu allocations; live %zu bytes in %zu blocks; footprint %zu, peak %zu, slabs %zu\n", name,
-                h.alloc_count, h.live_bytes, h.live_blocks, h.footprint, h.peak_footprint, h.slabs);
-  s += buf;
-}
-
-void append_stats(std::string& s, const std::string& path, const Options& o, const UnitStats& u, Emit reached) {
-  char buf[512];
-  s += "spacesc: stats for " + path + "\n";
-  std::snprintf(buf, sizeof buf,
-                "  input         %zu bytes, %zu tokens, %zu items; at most %zu tokens alive, %zu token bytes held\n",
-                u.input_bytes, u.parse.tokens, u.parse.items, u.parse.max_item_tokens, u.parse.token_bytes_peak);
-  s += buf;
-  if (u.parse.tree_heap) append_heap(s, "contexts", u.parse.tree_stats);
-  std::snprintf(buf, sizeof buf, "  ast           %zu nodes, %zu bytes requested, %zu allocations (--alloc=%s)\n",
-                u.ast_nodes, u.ast_bytes, u.ast_allocations, o.alloc == AllocMode::Arena ? "arena" : "new");
-  s += buf;
-  if (o.alloc == AllocMode::Arena) append_heap(s, "ast", u.ast_heap);
-  if (reached >= Emit::Ir) {
-    std::snprintf(buf, sizeof buf, "  ir            %zu instructions made; %zu calls inlined, %zu folded, %zu removed\n",
-                  u.ir_insts, u.passes.inlined, u.passes.folded, u.passes.removed);
-    s += buf;
-    append_heap(s, "ir", u.ir_heap);
-  }
-  if (reached >= Emit::Run) {
-    std::snprintf(buf, sizeof buf, "  run           %zu instructions executed, %zu calls\n", u.run.instructions,
-                  u.run.calls);
-    s += buf;
-    append_heap(s, "values", u.run.heap);
-  }
-  append_heap(s, "unit", u.unit_heap);
-  std::snprintf(buf, sizeof buf,
-                "  time (ms)     read %.3f, parse %.3f, sema %.3f, lower %.3f, passes %.3f, run %.3f\n"
-                "  teardown (ms) ast %.4f, ir %.4f\n",
-                u.t_read, u.t_parse, u.t_sema, u.t_lower, u.t_passes, u.t_run, u.t_teardown_ast, u.t_teardown_ir);
-  s += buf;
-  const double rss_mib = static_cast<double>(peak_rss()) / (1024.0 * 1024.0);
-  const double input_mb = static_cast<double>(u.input_bytes) / 1e6;
-  // Per MB of input only means something once the input outweighs the
-  // process's fixed few MiB.
-  if (input_mb >= 1.0)
-    std::snprintf(buf, sizeof buf, "  peak RSS      %.1f MiB (process), %.1f MiB per MB of input\n", rss_mib,
-                  rss_mib / input_mb);
-  else
-    std::snprintf(buf, sizeof buf, "  peak RSS      %.1f MiB (process; per MB of input from 1 MB of input)\n", rss_mib);
-  s += buf;
 }
 
 /// Reads the file into `arena`; false with errno set when it cannot.
@@ -181,85 +113,30 @@ const char* phase_text(Phase p) {
   return "compiling";
 }
 
-/// One unit's pipeline; run() is run_unit() minus the error translation.
+/// What a stage tells Unit::run: go on, or stop because the unit is done
+/// (its output or its diagnostics are in the UnitResult).
+enum class StageStatus : std::uint8_t { Continue, Stop };
+
+/// One unit's pipeline, one function per stage; run() is run_unit() minus
+/// the error translation. The stages hand their results on through
+/// members, each made by the stage that needs it first, so that a cap
+/// failure happens in (and names) the same phase as ever.
 class Unit {
  public:
   Unit(const std::string& path, const Options& options, UnitResult& result)
       : path_(path), options_(options), result_(result),
         heap_(spaces::HeapOptions().name("unit").cap(options.mem_cap)) {}
 
+  /// The stages in order; --emit decides where the unit stops.
   void run() {
-    // Reading.
-    auto t0 = Clock::now();
-    spaces::TrivialArena source_arena(spaces::HeapOptions().name("source").parent(heap_));
-    std::string_view text;
-    if (!read_file(path_, source_arena, text)) {
-      result_.err += "spacesc: error: cannot read '" + path_ + "': " + std::strerror(errno) + "\n";
-      result_.status = ExitStatus::Usage;
-      return;
-    }
-    stats_.input_bytes = text.size();
-    stats_.t_read = ms_since(t0);
-    const SourceFile file{path_, text};
-    DiagEngine diags(file);
-
-    // Parsing.
-    phase_ = Phase::Parsing;
-    t0 = Clock::now();
-    std::optional<AstContext> ast(std::in_place, options_.alloc, &heap_);
-    ModuleDecl* module = parse_module(file, *ast, diags, ParseOptions{options_.alloc, &heap_}, &stats_.parse);
-    stats_.t_parse = ms_since(t0);
-    record_ast(*ast);
-    if (diags.has_errors()) return fail(diags);
-    if (options_.emit == Emit::Ast) {
-      phase_ = Phase::Printing;
-      if (!dump_ast(*module, path_, result_.out)) {
-        result_.out.clear();
-        result_.err += path_ + ": error: the AST dump would exceed " + format_size(kMaxDumpBytes) +
-                       " (two spaces of indentation per level of a tree this deep)\n";
-        result_.status = ExitStatus::Errors;
-      }
-      teardown_ast(ast);
-      return finish(Emit::Ast);
-    }
-
-    // Static rules.
-    phase_ = Phase::Checking;
-    t0 = Clock::now();
-    const bool ok = check_module(*module, *ast, diags);
-    stats_.t_sema = ms_since(t0);
-    if (!ok) return fail(diags);
-
-    // Lowering; the AST dies here.
-    phase_ = Phase::Lowering;
-    t0 = Clock::now();
-    std::optional<ir::IrContext> ir(std::in_place, &heap_);
-    ir::Module program = lower_module(*module, *ir);
-    stats_.t_lower = ms_since(t0);
-    record_ast(*ast);
-    teardown_ast(ast);
-
-    phase_ = Phase::Optimising;
-    t0 = Clock::now();
-    run_passes(program, *ir, PassOptions{}, &stats_.passes);
-    stats_.t_passes = ms_since(t0);
-    stats_.ir_insts = ir->inst_count();
-    stats_.ir_heap = ir->heap_stats();
-
-    if (options_.emit == Emit::Ir) {
-      phase_ = Phase::Printing;
-      ir::print_module(program, result_.out);
-      teardown_ir(ir);
-      return finish(Emit::Ir);
-    }
-
-    phase_ = Phase::Running;
-    t0 = Clock::now();
-    const bool ran = run_module(program, &heap_, diags, result_.out, &stats_.run);
-    stats_.t_run = ms_since(t0);
-    teardown_ir(ir);
-    if (!ran) return fail(diags);
-    finish(Emit::Run);
+    if (read() == StageStatus::Stop) return;
+    if (parse() == StageStatus::Stop) return;
+    if (options_.emit == Emit::Ast) return dump();
+    if (check() == StageStatus::Stop) return;
+    if (lower() == StageStatus::Stop) return;
+    if (optimise() == StageStatus::Stop) return;
+    if (options_.emit == Emit::Ir) return print_ir();
+    execute();
   }
 
   /// Appends --stats to the unit's error stream.
@@ -268,29 +145,132 @@ class Unit {
   Phase phase() const noexcept { return phase_; }
 
  private:
-  void record_ast(const AstContext& ast) {
-    stats_.ast_nodes = ast.node_count();
-    stats_.ast_bytes = ast.bytes_requested();
-    stats_.ast_allocations = ast.allocations();
-    if (ast.mode() == AllocMode::Arena) stats_.ast_heap = ast.heap_stats();
+  // ---- Stages ----
+
+  /// Reads the file into the unit's `source` region.
+  StageStatus read() {
+    const auto t0 = Clock::now();
+    source_.emplace(spaces::HeapOptions().name("source").parent(heap_));
+    std::string_view text;
+    if (!read_file(path_, *source_, text)) {
+      result_.err += "spacesc: error: cannot read '" + path_ + "': " + std::strerror(errno) + "\n";
+      result_.status = ExitStatus::Usage;
+      return StageStatus::Stop;
+    }
+    stats_.input_bytes = text.size();
+    stats_.t_read = ms_since(t0);
+    file_ = SourceFile{path_, text};
+    return StageStatus::Continue;
   }
 
-  void teardown_ast(std::optional<AstContext>& ast) {
+  /// Parses the file into the AST; a lexical or syntax error ends the unit.
+  StageStatus parse() {
+    phase_ = Phase::Parsing;
     const auto t0 = Clock::now();
-    ast.reset();
+    ast_.emplace(options_.alloc, &heap_);
+    module_ = parse_module(file_, *ast_, diags_, ParseOptions{options_.alloc, &heap_}, &stats_.parse);
+    stats_.t_parse = ms_since(t0);
+    record_ast();
+    if (diags_.has_errors()) return fail();
+    return StageStatus::Continue;
+  }
+
+  /// --emit=ast: the dump, or an error if it would be too large.
+  void dump() {
+    phase_ = Phase::Printing;
+    if (!dump_ast(*module_, path_, result_.out)) {
+      result_.out.clear();
+      result_.err += path_ + ": error: the AST dump would exceed " + format_size(kMaxDumpBytes) +
+                     " (two spaces of indentation per level of a tree this deep)\n";
+      result_.status = ExitStatus::Errors;
+    }
+    teardown_ast();
+    finish(Emit::Ast);
+  }
+
+  /// The static rules; an error ends the unit.
+  StageStatus check() {
+    phase_ = Phase::Checking;
+    const auto t0 = Clock::now();
+    const bool ok = check_module(*module_, *ast_, diags_);
+    stats_.t_sema = ms_since(t0);
+    return ok ? StageStatus::Continue : fail();
+  }
+
+  /// AST to IR; the AST dies here. Cannot fail short of memory (which
+  /// throws).
+  StageStatus lower() {
+    phase_ = Phase::Lowering;
+    const auto t0 = Clock::now();
+    ir_.emplace(&heap_);
+    program_ = lower_module(*module_, *ir_);
+    stats_.t_lower = ms_since(t0);
+    record_ast();
+    teardown_ast();
+    return StageStatus::Continue;
+  }
+
+  /// The passes. Cannot fail short of memory (which throws).
+  StageStatus optimise() {
+    phase_ = Phase::Optimising;
+    const auto t0 = Clock::now();
+    run_passes(program_, *ir_, PassOptions{}, &stats_.passes);
+    stats_.t_passes = ms_since(t0);
+    stats_.ir_insts = ir_->inst_count();
+    stats_.ir_heap = ir_->heap_stats();
+    return StageStatus::Continue;
+  }
+
+  /// --emit=ir: the optimised IR's text.
+  void print_ir() {
+    phase_ = Phase::Printing;
+    ir::print_module(program_, result_.out);
+    teardown_ir();
+    finish(Emit::Ir);
+  }
+
+  /// Runs main; an evaluation error ends the unit.
+  void execute() {
+    phase_ = Phase::Running;
+    const auto t0 = Clock::now();
+    const bool ran = run_module(program_, &heap_, diags_, result_.out, &stats_.run);
+    stats_.t_run = ms_since(t0);
+    teardown_ir();
+    if (!ran) {
+      fail();
+      return;
+    }
+    finish(Emit::Run);
+  }
+
+  // ---- Bookkeeping ----
+
+  void record_ast() {
+    stats_.ast_nodes = ast_->node_count();
+    stats_.ast_bytes = ast_->bytes_requested();
+    stats_.ast_allocations = ast_->allocations();
+    if (ast_->mode() == AllocMode::Arena) stats_.ast_heap = ast_->heap_stats();
+  }
+
+  void teardown_ast() {
+    const auto t0 = Clock::now();
+    module_ = nullptr;
+    ast_.reset();
     stats_.t_teardown_ast = ms_since(t0);
   }
 
-  void teardown_ir(std::optional<ir::IrContext>& ir) {
+  void teardown_ir() {
     const auto t0 = Clock::now();
-    ir.reset();
+    ir_.reset();
     stats_.t_teardown_ir = ms_since(t0);
   }
 
-  void fail(DiagEngine& diags) {
-    diags.render(result_.err);
+  /// Ends the unit with its diagnostics and no output.
+  StageStatus fail() {
+    diags_.render(result_.err);
     result_.out.clear();
     result_.status = ExitStatus::Errors;
+    return StageStatus::Stop;
   }
 
   void finish(Emit reached) {
@@ -301,7 +281,14 @@ class Unit {
   const std::string& path_;
   const Options& options_;
   UnitResult& result_;
-  spaces::Heap heap_;
+  spaces::Heap heap_;  // declared first: the heaps below are its children
+  std::optional<spaces::TrivialArena> source_;  // the file's bytes, until the unit ends
+  SourceFile file_{};
+  DiagEngine diags_{file_};
+  std::optional<AstContext> ast_;  // from parse() to lower()
+  ModuleDecl* module_ = nullptr;
+  std::optional<ir::IrContext> ir_;  // from lower() to the end of print_ir() or execute()
+  ir::Module program_;
   UnitStats stats_;
   Phase phase_ = Phase::Reading;
   Emit reached_ = Emit::Ast;

@@ -189,74 +189,94 @@ class Interpreter {
     ++f.pc;
   }
 
+  /// Runs one instruction other than a call or a return, leaving its value
+  /// in `result`; false after reporting an evaluation error. A dispatch
+  /// over the opcodes; each has its own function below.
   bool execute(const Inst& i, Frame& f, Value*& result) {
-    auto operand = [&](std::size_t k) { return f.regs[i.operands[k]->number]; };
     switch (i.op) {
       case Op::Param:  // bound by push()
         result = f.regs[i.number];
         return true;
       case Op::Const:
-        result = values_.tensor(i.dims);
-        std::copy(i.data.begin(), i.data.end(), result->data());
+        result = constant(i);
         return true;
       case Op::Add:
       case Op::Sub:
-      case Op::Mul: {
-        Value* a = operand(0);
-        Value* b = operand(1);
-        if (!std::equal(a->shape().begin(), a->shape().end(), b->shape().begin(), b->shape().end())) {
-          const char op = i.op == Op::Add ? '+' : i.op == Op::Sub ? '-' : '*';
-          diags_.error(i.loc, std::string("shape mismatch for '") + op + "': " + shape_text(a->shape()) + " and " +
-                                  shape_text(b->shape()));
-          return false;
-        }
-        result = values_.tensor(a->shape());
-        const ElementOp e = i.op == Op::Add ? ElementOp::Add : i.op == Op::Sub ? ElementOp::Sub : ElementOp::Mul;
-        elementwise(e, a->elements(), b->elements(), result->elements());
+      case Op::Mul:
+        return arithmetic(i, operand(i, f, 0), operand(i, f, 1), result);
+      case Op::Transpose:
+        result = transpose(operand(i, f, 0));
         return true;
-      }
-      case Op::Transpose: {
-        Value* x = operand(0);
-        if (x->rank < 2) {
-          result = ValueHeap::retain(x);
-          return true;
-        }
-        std::vector<std::uint64_t> dims(x->shape().rbegin(), x->shape().rend());
-        result = values_.tensor(dims);
-        transpose_into(x->shape(), x->elements(), result->elements());
+      case Op::Reshape:
+        return reshape(i, operand(i, f, 0), result);
+      case Op::MakeStruct:
+        result = make_struct(i, f);
         return true;
-      }
-      case Op::Reshape: {
-        Value* x = operand(0);
-        std::uint64_t n = 0;
-        const bool counted = ir::element_count(i.dims, n);
-        if (x->rank != 0 && (!counted || n != x->size)) {
-          diags_.error(i.loc, "cannot reshape " + shape_text(x->shape()) + " (" + std::to_string(x->size) +
-                                  " element" + (x->size == 1 ? "" : "s") + ") to " + shape_text(i.dims));
-          return false;
-        }
-        result = values_.tensor(i.dims);
-        if (x->rank == 0)
-          std::fill_n(result->data(), result->size, x->data()[0]);
-        else
-          std::copy_n(x->data(), x->size, result->data());
-        return true;
-      }
-      case Op::MakeStruct: {
-        std::vector<Value*> members;
-        for (const Inst* o : i.operands) members.push_back(f.regs[o->number]);
-        result = values_.structure(members);
-        return true;
-      }
       case Op::Field:
-        result = ValueHeap::retain(operand(0)->members()[i.index]);
+        result = ValueHeap::retain(operand(i, f, 0)->members()[i.index]);
         return true;
       case Op::Print:
-        format_tensor(operand(0)->shape(), operand(0)->elements(), out_);
+        format_tensor(operand(i, f, 0)->shape(), operand(i, f, 0)->elements(), out_);
         return true;
       default:
         return true;
     }
+  }
+
+  /// The value of operand `k` of `i` in frame `f`.
+  static Value* operand(const Inst& i, const Frame& f, std::size_t k) { return f.regs[i.operands[k]->number]; }
+
+  Value* constant(const Inst& i) {
+    Value* v = values_.tensor(i.dims);
+    std::copy(i.data.begin(), i.data.end(), v->data());
+    return v;
+  }
+
+  /// a + b, a - b, a * b: operands of one shape (docs/toy-language.md §5.4).
+  bool arithmetic(const Inst& i, Value* a, Value* b, Value*& result) {
+    if (!std::equal(a->shape().begin(), a->shape().end(), b->shape().begin(), b->shape().end())) {
+      const char op = i.op == Op::Add ? '+' : i.op == Op::Sub ? '-' : '*';
+      diags_.error(i.loc, std::string("shape mismatch for '") + op + "': " + shape_text(a->shape()) + " and " +
+                              shape_text(b->shape()));
+      return false;
+    }
+    result = values_.tensor(a->shape());
+    const ElementOp e = i.op == Op::Add ? ElementOp::Add : i.op == Op::Sub ? ElementOp::Sub : ElementOp::Mul;
+    elementwise(e, a->elements(), b->elements(), result->elements());
+    return true;
+  }
+
+  /// Rank 0 and 1 are shared, not copied (docs/toy-language.md §5.5).
+  Value* transpose(Value* x) {
+    if (x->rank < 2) return ValueHeap::retain(x);
+    std::vector<std::uint64_t> dims(x->shape().rbegin(), x->shape().rend());
+    Value* v = values_.tensor(dims);
+    transpose_into(x->shape(), x->elements(), v->elements());
+    return v;
+  }
+
+  /// To the declared shape: a scalar fills it, anything else must have its
+  /// element count (docs/toy-language.md §5.6).
+  bool reshape(const Inst& i, Value* x, Value*& result) {
+    std::uint64_t n = 0;
+    const bool counted = ir::element_count(i.dims, n);
+    if (x->rank != 0 && (!counted || n != x->size)) {
+      diags_.error(i.loc, "cannot reshape " + shape_text(x->shape()) + " (" + std::to_string(x->size) + " element" +
+                              (x->size == 1 ? "" : "s") + ") to " + shape_text(i.dims));
+      return false;
+    }
+    result = values_.tensor(i.dims);
+    if (x->rank == 0)
+      std::fill_n(result->data(), result->size, x->data()[0]);
+    else
+      std::copy_n(x->data(), x->size, result->data());
+    return true;
+  }
+
+  Value* make_struct(const Inst& i, const Frame& f) {
+    std::vector<Value*> members;
+    for (const Inst* o : i.operands) members.push_back(f.regs[o->number]);
+    return values_.structure(members);
   }
 
   ValueHeap values_;

@@ -14,6 +14,8 @@
 #include <spacesc/tensor.hpp>
 
 #include <cstdio>
+#include <span>
+#include <string>
 
 namespace spacesc::ir {
 namespace {
@@ -59,6 +61,93 @@ void number(double v, std::string& out) {
   out += buf;
 }
 
+/// `%a, %b, %c`
+void value_list(std::span<Inst* const> values, std::string& out) {
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (k > 0) out += ", ";
+    value(values[k], out);
+  }
+}
+
+// ` 1.5` for a scalar, ` [1, 2, 3, 4]` for a tensor.
+void constant_operands(const Inst& i, std::string& out) {
+  out += ' ';
+  if (i.dims.empty()) {
+    number(i.data[0], out);
+    return;
+  }
+  out += '[';
+  for (std::size_t k = 0; k < i.data.size(); ++k) {
+    if (k > 0) out += ", ";
+    number(i.data[k], out);
+  }
+  out += ']';
+}
+
+// ` Pair {%1, %2}`
+void struct_operands(const Inst& i, std::string& out) {
+  out += ' ';
+  out += i.name;
+  out += " {";
+  value_list(i.operands, out);
+  out += '}';
+}
+
+// ` %1.name`
+void field_operands(const Inst& i, std::string& out) {
+  out += ' ';
+  value(i.operands[0], out);
+  out += '.';
+  out += i.name;
+}
+
+// ` @callee(%1, %2)`
+void call_operands(const Inst& i, std::string& out) {
+  out += " @";
+  out += i.callee->name;
+  out += '(';
+  value_list(i.operands, out);
+  out += ')';
+}
+
+/// What follows the opcode: its operands, in the form the opcode takes.
+void operands(const Inst& i, std::string& out) {
+  switch (i.op) {
+    case Op::Const:
+      return constant_operands(i, out);
+    case Op::MakeStruct:
+      return struct_operands(i, out);
+    case Op::Field:
+      return field_operands(i, out);
+    case Op::Call:
+      return call_operands(i, out);
+    default:
+      if (!i.operands.empty()) out += ' ';
+      return value_list(i.operands, out);
+  }
+}
+
+// ` : <2, 2>`, ` : <*>` when the shape is unknown, ` : struct`.
+void type_suffix(const Inst& i, std::string& out) {
+  if (i.type == Type::Tensor) {
+    out += " : ";
+    out += i.shape_known ? shape_text(i.dims) : "<*>";
+  } else if (i.type == Type::Struct) {
+    out += " : struct";
+  }
+}
+
+// ` @LINE:COL` after the operations that may report an evaluation error.
+void location_suffix(const Inst& i, std::string& out) {
+  const bool may_report = i.op == Op::Add || i.op == Op::Sub || i.op == Op::Mul || i.op == Op::Reshape;
+  if (!may_report) return;
+  out += " @";
+  out += std::to_string(i.loc.line);
+  out += ':';
+  out += std::to_string(i.loc.col);
+}
+
+/// One line: `  %N = OPCODE OPERANDS : TYPE @LOC`.
 void instruction(const Inst& i, std::string& out) {
   out += "  ";
   if (i.type != Type::None) {
@@ -66,67 +155,9 @@ void instruction(const Inst& i, std::string& out) {
     out += " = ";
   }
   out += op_name(i.op);
-  switch (i.op) {
-    case Op::Const: {
-      out += ' ';
-      if (i.dims.empty()) {
-        number(i.data[0], out);
-      } else {
-        out += '[';
-        for (std::size_t k = 0; k < i.data.size(); ++k) {
-          if (k > 0) out += ", ";
-          number(i.data[k], out);
-        }
-        out += ']';
-      }
-      break;
-    }
-    case Op::MakeStruct:
-      out += ' ';
-      out += i.name;
-      out += " {";
-      for (std::size_t k = 0; k < i.operands.size(); ++k) {
-        if (k > 0) out += ", ";
-        value(i.operands[k], out);
-      }
-      out += '}';
-      break;
-    case Op::Field:
-      out += ' ';
-      value(i.operands[0], out);
-      out += '.';
-      out += i.name;
-      break;
-    case Op::Call:
-      out += " @";
-      out += i.callee->name;
-      out += '(';
-      for (std::size_t k = 0; k < i.operands.size(); ++k) {
-        if (k > 0) out += ", ";
-        value(i.operands[k], out);
-      }
-      out += ')';
-      break;
-    default:
-      for (std::size_t k = 0; k < i.operands.size(); ++k) {
-        out += k == 0 ? " " : ", ";
-        value(i.operands[k], out);
-      }
-      break;
-  }
-  if (i.type == Type::Tensor) {
-    out += " : ";
-    out += i.shape_known ? shape_text(i.dims) : "<*>";
-  } else if (i.type == Type::Struct) {
-    out += " : struct";
-  }
-  const bool may_report = i.op == Op::Add || i.op == Op::Sub || i.op == Op::Mul || i.op == Op::Reshape;
-  if (may_report) {
-    out += " @";
-    out += std::to_string(i.loc.line);
-    out += ':';
-    out += std::to_string(i.loc.col);
-  }
+  operands(i, out);
+  type_suffix(i, out);
+  location_suffix(i, out);
   out += '\n';
 }
 

@@ -69,7 +69,6 @@ class Lowering {
     if (it != functions_.end()) return it->second;
     ir::Function* fn = ctx_.make_function();
     fn->name = ctx_.copy(f.name());
-    fn->num_params = static_cast<std::uint32_t>(f.params().size());
     functions_.emplace(&f, fn);
     work_.push_back(&f);
     return fn;
@@ -94,7 +93,6 @@ class Lowering {
         if (r->value() != nullptr) {
           ir::Inst* value = expr(*r->value());
           emit(ir::Op::Return, ir::Type::None, r->loc(), {&value, 1});
-          fn->returns_value = true;
         } else {
           emit(ir::Op::Return, ir::Type::None, r->loc(), {});
         }

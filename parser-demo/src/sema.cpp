@@ -1,13 +1,14 @@
 // ---------------------------------------------------------------------------
-// sema.cpp: name resolution and kind checking (TOY-LANGUAGE.md 4, 7.1).
+// sema.cpp: name resolution and kind checking (docs/toy-language.md §4).
 //
-// The walk follows the reporting order of 7.1 exactly: definitions top to
-// bottom; a definition's name, then its parameters or members, then its
-// live statements; a declaration's type name, then its initializer, then
-// the declaration itself; operands left to right before their operator. A
-// value context (operand, argument, initializer, returned value) reports a
-// no-value result at once, where it is met. Recursion follows only the
-// input's nesting; left-deep operator chains are walked in a loop.
+// The walk follows the reporting order of docs/toy-language.md §7.3
+// exactly: definitions top to bottom; a definition's name, then its
+// parameters or members, then its live statements; a declaration's type
+// name, then its initializer, then the declaration itself; operands left to
+// right before their operator. A value context (operand, argument,
+// initializer, returned value) reports a no-value result at once, where it
+// is met. Recursion follows only the input's nesting; left-deep operator
+// chains are walked in a loop.
 // ---------------------------------------------------------------------------
 #include <spacesc/sema.hpp>
 
@@ -19,7 +20,7 @@
 namespace spacesc {
 namespace {
 
-/// A kind with its struct type (4.1).
+/// A kind with its struct type (docs/toy-language.md §4.1).
 struct Type {
   ValueKind kind = ValueKind::Error;
   const StructDecl* decl = nullptr;
@@ -106,7 +107,7 @@ class Sema {
       if (auto* r = dyn_cast<ReturnStmt>(s)) {
         result = return_stmt(*r);
         live = i + 1;
-        break;  // what follows is dead (4.6)
+        break;  // what follows is dead (docs/toy-language.md §4.7)
       }
       statement(*s);
     }
@@ -244,7 +245,8 @@ class Sema {
     return Type::tensor();
   }
 
-  // e.m: e of a struct type, m one of its members (4.4); errors at the `.`.
+  // e.m: e of a struct type, m one of its members; errors at the `.`
+  // (docs/toy-language.md §4.4).
   Type member(BinOpExpr& b, Type lhs) {
     if (lhs.is_error()) return Type::error();
     if (lhs.kind != ValueKind::Struct) {
@@ -268,7 +270,7 @@ class Sema {
     return Type::error();
   }
 
-  // f(args) or transpose(x): the arguments, then the callee (4.3).
+  // f(args) or transpose(x): the arguments, then the callee (docs/toy-language.md §4.3).
   Type call(CallExpr& c) {
     std::vector<Type> args;
     args.reserve(c.args().size());
@@ -311,7 +313,8 @@ class Sema {
     return Type{f.return_kind() == ValueKind::Unchecked ? ValueKind::Error : f.return_kind(), f.return_struct()};
   }
 
-  /// Whether a struct literal matches `s` structurally (4.5); records the
+  /// Whether a struct literal matches `s` structurally (docs/toy-language.md
+  /// §4.5); records the
   /// struct types on the literal and its nested literals for lowering.
   bool matches(StructLiteralExpr& lit, const StructDecl& s) {
     lit.set_type(ValueKind::Struct, &s);

@@ -1,6 +1,7 @@
 // ---------------------------------------------------------------------------
-// diagnostic_test.cpp: every error kind of TOY-LANGUAGE.md 7.2 at its exact
-// position, the reporting order of 7.1, and "no output after an error".
+// diagnostic_test.cpp: every error kind of docs/toy-language.md §7.4-7.6 at
+// its exact position, the reporting order of §7.3, and "no output after an
+// error" (§7.2).
 //
 // Each test compiles a small program named t.toy and checks the first line
 // of stderr exactly, the empty stdout and the exit status.

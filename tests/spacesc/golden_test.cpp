@@ -5,7 +5,8 @@
 // the bundled examples; it is compiled from its own directory so that
 // locations read `<name>.toy:LINE:COL`. Modes: out (run: stdout, status 0),
 // ast and ir (--emit), err (run: stderr, nothing on stdout, status 1). The
-// expected files were worked out by hand from TOY-LANGUAGE.md.
+// expected files were worked out by hand from the language definition,
+// docs/toy-language.md.
 // ---------------------------------------------------------------------------
 #include "test_util.hpp"
 

@@ -17,7 +17,7 @@ std::string printed(std::vector<std::uint64_t> dims, std::vector<double> data) {
   return out;
 }
 
-// The examples of TOY-LANGUAGE.md section 6, byte for byte.
+// The examples of docs/toy-language.md §6.3, byte for byte.
 TEST(FormatTest, SectionSixExamples) {
   EXPECT_EQ(printed({}, {2.5}), "2.500000 ");
   EXPECT_EQ(printed({2}, {1, 2}), "1.000000 2.000000 ");

@@ -1,7 +1,7 @@
 // ---------------------------------------------------------------------------
 // ast.hpp: the Toy abstract syntax tree.
 //
-// Node kinds follow TOY-LANGUAGE.md section 8 (and the tutorial's AST.h):
+// Node kinds follow docs/toy-language.md §8 (and the tutorial's AST.h):
 // Module, Struct, Function; the statements VarDecl and Return; the
 // expressions Number, Literal, StructLiteral, Var, BinOp, Call and Print.
 // RTTI is LLVM style: one NodeKind per concrete class in pre-order, a
@@ -47,7 +47,8 @@ enum class NodeKind : std::uint8_t {
   Stmt_Last,
 };
 
-/// What an expression produces (TOY-LANGUAGE.md 4.1), filled in by sema.
+/// What an expression produces (docs/toy-language.md §4.1), filled in by
+/// sema.
 enum class ValueKind : std::uint8_t {
   Unchecked,  ///< sema has not looked at it
   Tensor,     ///< a tensor of any shape
@@ -64,7 +65,7 @@ class FunctionDecl;
 class Node {
  public:
   NodeKind kind() const noexcept { return kind_; }
-  /// The location the AST dump prints (TOY-LANGUAGE.md 8.2).
+  /// The location the AST dump prints (docs/toy-language.md §8.2).
   SourceLoc loc() const noexcept { return loc_; }
 
   void* operator new(std::size_t) = delete;
@@ -246,7 +247,7 @@ class CallExpr final : public Expr {
   const FunctionDecl* resolved_ = nullptr;
 };
 
-/// `print(arg)`: recognised by the parser (TOY-LANGUAGE.md 3.2).
+/// `print(arg)`: recognised by the parser (docs/toy-language.md §3.6).
 class PrintExpr final : public Expr {
  public:
   PrintExpr(SourceLoc loc, Expr* arg) noexcept : Expr(NodeKind::Print, loc), arg_(arg) {}
@@ -263,7 +264,7 @@ class PrintExpr final : public Expr {
 struct MemberDecl {
   std::string_view name;
   std::string_view type_name;            ///< empty for a tensor member
-  std::span<const std::uint64_t> shape;  ///< as written (an error, 4.5)
+  std::span<const std::uint64_t> shape;  ///< as written (an error, §4.5)
   SourceLoc loc;                         ///< its first token: `var` or the type name
   bool has_shape = false;                ///< whether `<...>` was written
 };
@@ -307,14 +308,15 @@ class FunctionDecl final : public Node {
   /// Parameter types resolved by sema (nullptr for tensor parameters).
   std::span<const StructDecl* const> param_types() const noexcept { return param_types_; }
   void set_param_types(std::span<const StructDecl* const> t) noexcept { param_types_ = t; }
-  /// What a call returns (4.3), set by sema.
+  /// What a call returns (docs/toy-language.md §4.3), set by sema.
   ValueKind return_kind() const noexcept { return return_kind_; }
   const StructDecl* return_struct() const noexcept { return return_struct_; }
   void set_return(ValueKind kind, const StructDecl* type) noexcept {
     return_kind_ = kind;
     return_struct_ = type;
   }
-  /// Number of leading statements that run: up to the first return (4.6).
+  /// Number of leading statements that run: up to the first return
+  /// (docs/toy-language.md §4.7).
   std::size_t live_count() const noexcept { return live_count_; }
   void set_live_count(std::size_t n) noexcept { live_count_ = n; }
 

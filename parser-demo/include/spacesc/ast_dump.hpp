@@ -1,5 +1,5 @@
 // ---------------------------------------------------------------------------
-// ast_dump.hpp: --emit=ast, the layout of TOY-LANGUAGE.md section 8.
+// ast_dump.hpp: --emit=ast, the layout of docs/toy-language.md §8.
 //
 // The dump reproduces the tutorial's `toyc -emit=ast` line for line (its
 // quirks included: `Function ` with a trailing space, struct literals that

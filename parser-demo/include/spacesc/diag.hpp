@@ -3,7 +3,7 @@
 //
 // Every stage reports `error(loc, message)` and carries on; nothing throws
 // across a stage. Errors are kept, not printed, because the first error a
-// unit shows must be the first in the order of TOY-LANGUAGE.md 7.1 while
+// unit shows must be the first in the order of docs/toy-language.md §7.3 while
 // the lexer runs ahead of the parser: the parser sorts its errors by
 // position when it is done, and render() prints each with its source line
 // and a caret, as clang does. The error limit keeps binary garbage from
@@ -39,7 +39,7 @@ class DiagEngine {
   bool at_limit() const noexcept { return diags_.size() >= kErrorLimit; }
 
   /// Puts the errors reported so far in file order (stable). The parser
-  /// calls it once done: its lexer runs ahead of it, but 7.1 wants lexical
+  /// calls it once done: its lexer runs ahead of it, but §7.3 wants lexical
   /// and syntax errors in file order. Later stages report in their own
   /// defined order (an argument before its callee, missing main last),
   /// which is not always position order, so they are never sorted.
@@ -49,9 +49,6 @@ class DiagEngine {
   /// `FILE:LINE:COL: error: MESSAGE`, the source line and a caret, then a
   /// note if the limit cut the list. O(file size + errors).
   void render(std::string& out);
-
-  /// The position just after the last byte (TOY-LANGUAGE.md 2.1).
-  static SourceLoc end_of(std::string_view text) noexcept;
 
  private:
   struct Diag {

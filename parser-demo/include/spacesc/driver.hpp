@@ -6,7 +6,7 @@
 // the run. The AST heap is destroyed right after lowering, the others when
 // the unit ends. A unit never writes to the process streams: its output and
 // diagnostics are buffered in a UnitResult, so that a unit with an error
-// prints nothing (TOY-LANGUAGE.md 7.1) and parallel units (-j) still print
+// prints nothing (docs/toy-language.md §7.2) and parallel units (-j) still print
 // in command-line order.
 // ---------------------------------------------------------------------------
 #ifndef SPACESC_DRIVER_HPP

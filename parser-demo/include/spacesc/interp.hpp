@@ -1,5 +1,5 @@
 // ---------------------------------------------------------------------------
-// interp.hpp: running a unit's IR (TOY-LANGUAGE.md section 5).
+// interp.hpp: running a unit's IR (docs/toy-language.md §5).
 //
 // The interpreter runs `main` with an explicit stack of frames (no C++
 // recursion, however deep the calls go). Values are reference-counted

@@ -42,7 +42,7 @@ enum class Op : std::uint8_t {
   MakeStruct,  ///< a struct value from its members
   Field,       ///< member `index` of a struct value
   Call,        ///< calls `callee` with the operands
-  Print,       ///< prints a tensor (section 6)
+  Print,       ///< prints a tensor (docs/toy-language.md §6)
   Return,      ///< returns the operand if any; ends the function
 };
 
@@ -66,16 +66,11 @@ struct Inst {
   Function* callee = nullptr;           ///< Call
   std::string_view name;                ///< MakeStruct: the struct; Field: the member
   Inst* replacement = nullptr;          ///< set by a pass that replaced this value
-
-  /// Whether `dims` says a rank-0 shape is known (a scalar).
-  bool is_known_scalar() const noexcept { return shape_known && dims.empty(); }
 };
 
 /// One function: parameters first (Param instructions), a Return last.
 struct Function {
   std::string_view name;
-  std::uint32_t num_params = 0;
-  bool returns_value = false;
   bool has_effects = true;  ///< prints or may fail, itself or through calls (set by passes)
   std::span<Inst*> body;
 };

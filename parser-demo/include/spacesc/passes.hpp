@@ -9,7 +9,8 @@
 // reshapes, constant folding, struct member forwarding), then dead code
 // elimination. Functions main no longer reaches are dropped. No pass moves
 // or removes a print, or an operation that may fail at run time, so the
-// output and the first evaluation error stay those of section 5.
+// output and the first evaluation error stay those of docs/toy-language.md
+// §5.
 // ---------------------------------------------------------------------------
 #ifndef SPACESC_PASSES_HPP
 #define SPACESC_PASSES_HPP

@@ -1,12 +1,12 @@
 // ---------------------------------------------------------------------------
-// sema.hpp: the static rules of TOY-LANGUAGE.md section 4.
+// sema.hpp: the static rules of docs/toy-language.md §4.
 //
 // Sema runs after a clean parse and before lowering. It resolves names in
 // their three name spaces (structs, functions, variables), checks arity and
 // kinds, and records what it finds in the AST: expression types, resolved
 // callees, member indices, parameter and member types, each function's
 // return kind and live statement count. Errors are reported in the order of
-// section 7.1; an expression with an error gets ValueKind::Error, which
+// docs/toy-language.md §7.3; an expression with an error gets ValueKind::Error, which
 // silences the errors that would only repeat it.
 // ---------------------------------------------------------------------------
 #ifndef SPACESC_SEMA_HPP

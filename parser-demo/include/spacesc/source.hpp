@@ -2,7 +2,7 @@
 // source.hpp: source locations and the bytes of one translation unit.
 //
 // A location is a 1-based line and column where every byte counts as one
-// column (TOY-LANGUAGE.md 2.1). Locations are 8 bytes and carry no file: a
+// column (docs/toy-language.md §2.1). Locations are 8 bytes and carry no file: a
 // unit has one file, so the file name lives once in SourceFile. The bytes
 // are not owned here: the driver reads them into the unit's heap so that
 // --mem-cap counts them.
@@ -22,8 +22,6 @@ struct SourceLoc {
   std::uint32_t col = 0;
 
   friend constexpr auto operator<=>(SourceLoc, SourceLoc) = default;
-  /// Whether this denotes a real position (line 0 means "none").
-  constexpr bool valid() const noexcept { return line != 0; }
 };
 static_assert(sizeof(SourceLoc) == 8, "every AST node carries one");
 

@@ -1,6 +1,6 @@
 // ---------------------------------------------------------------------------
 // tensor.hpp: tensor arithmetic shared by constant folding and the
-// interpreter, and the print format of TOY-LANGUAGE.md section 6.
+// interpreter, and the print format of docs/toy-language.md §6.
 //
 // Both users must compute bit-identical results (one rounding per
 // operation, no fused multiply-add: the library is compiled with
@@ -28,7 +28,8 @@ void transpose_into(std::span<const std::uint64_t> dims, std::span<const double>
 /// `<d1, d2>` (and `<>` for a scalar).
 std::string shape_text(std::span<const std::uint64_t> dims);
 
-/// Appends what `print` writes for a tensor (section 6) to `out`.
+/// Appends what `print` writes for a tensor (docs/toy-language.md §6) to
+/// `out`.
 void format_tensor(std::span<const std::uint64_t> dims, std::span<const double> data, std::string& out);
 
 }  // namespace spacesc

@@ -4,15 +4,15 @@
 // Toy.g4 names UnitRuleContext as its contextSuperClass, so every rule
 // context the generated parser makes (ParseTreeTracker::createInstance, a
 // plain `new`) gets its memory from UnitRuleContext::operator new: from the
-// heap the calling thread installed with ParseTreeScope (ast_builder.cpp
+// heap the calling thread installed with ParseTreeScope (unit_parser.cpp
 // installs a general heap under the unit's heap in --alloc=arena, so
 // --mem-cap counts contexts), or from the global allocator (--alloc=new, or
-// no scope). UnitTerminalNode does the same for the terminal nodes
-// ast_builder.cpp's parser makes in its consume(). Deletion checks which
+// no scope). UnitTerminalNode does the same for the terminal nodes that
+// UnitToyParser::consume makes (unit_toy_parser.hpp). Deletion checks which
 // allocator owns the block, so it is right whatever is installed then.
 //
-// Included by the generated ToyParser.h and by ast_builder.cpp only: no
-// other file of spacesc sees ANTLR.
+// Included by the generated ToyParser.h and by the files of src/frontend/:
+// no other file of spacesc sees ANTLR.
 // ---------------------------------------------------------------------------
 #ifndef SPACESC_UNIT_RULE_CONTEXT_HPP
 #define SPACESC_UNIT_RULE_CONTEXT_HPP
