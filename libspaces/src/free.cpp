@@ -44,6 +44,7 @@ void free_local_slow(SlabHeader* s, Block* b) noexcept {
 SPACES_NO_SANITIZE_ADDRESS void drain_delayed(Shard* sh) noexcept {
   std::size_t n = 0;
   const std::uintptr_t tag = thread_tag();
+  SPACES_TEST_POINT("remote.drain", sh);
   for (Block* b = take_delayed(sh, &n); b != nullptr;) {
     Block* next = read_link(b);
     SlabHeader* s = slab_of(b);

@@ -228,6 +228,7 @@ bool refuse(Heap* x, Heap** refused) noexcept {
 // charging the root by CAS (the root's own charges do not take the lock),
 // then adding to the levels below is exact.
 bool heap_charge(Heap* h, std::size_t bytes, Heap** refused) noexcept {
+  SPACES_TEST_POINT("charge", h);
   if (h->parent == nullptr) return charge_level(h, bytes) || refuse(h, refused);
   Heap* root = h->root;
   LockGuard guard(root->charge_lock);

@@ -104,6 +104,7 @@ SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) no
 // In junk mode the slab is not left current, so every allocation comes back
 // here to be filled with 0xA5.
 void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
+  SPACES_TEST_POINT("refill.slow", sh);
   if (SPACES_UNLIKELY(sh->trim_seen != sh->heap->trim_epoch.load(std::memory_order_relaxed))) shard_trim(sh);
   SlabHeader* s = sh->current[sc];
   void* block = nullptr;
