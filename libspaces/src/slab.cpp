@@ -52,14 +52,20 @@ Granule map_get(std::uintptr_t addr) noexcept {
   return static_cast<Granule>(leaf[(addr >> kSlabShift) & (kLeafEntries - 1)].load(std::memory_order_acquire));
 }
 
-bool map_mark(std::uintptr_t base, std::size_t slabs, Granule head, Granule tail) noexcept {
-  // Create every leaf the run touches first, so that a failure leaves the
-  // map unchanged.
-  const std::uintptr_t last = base + (slabs - 1) * kSlabSize;
+bool map_prepare(std::uintptr_t base, std::size_t bytes) noexcept {
+  const std::uintptr_t last = base + bytes - 1;
   for (std::uintptr_t a = base & ~((std::uintptr_t{1} << kLeafShift) - 1); a <= last;
        a += std::uintptr_t{1} << kLeafShift) {
     if (leaf_of(a, true) == nullptr) return false;
   }
+  return true;
+}
+
+bool map_mark(std::uintptr_t base, std::size_t slabs, Granule head, Granule tail) noexcept {
+  // Create every leaf the run touches first, so that a failure leaves the
+  // map unchanged.
+  const std::uintptr_t last = base + (slabs - 1) * kSlabSize;
+  if (!map_prepare(base, slabs * kSlabSize)) return false;
   map_store(base, head);
   if (slabs >= 2) {
     // Interior granules are written once per run: a later split only

@@ -304,6 +304,13 @@ SlabHeader* take_fresh(std::size_t slabs, std::size_t align, std::size_t offset,
       *err = e;
       return nullptr;
     }
+    // Every run cut from the reservation is marked in the granule map
+    // without a way to fail: its leaves are made now or not at all.
+    if (!map_prepare(reinterpret_cast<std::uintptr_t>(p), size)) {
+      os::unmap(p, size);
+      *err = ENOMEM;
+      return nullptr;
+    }
     if (option(SPACES_OPTION_HUGE_PAGES) != 0) os::advise_huge_pages(p, size);
     // The old reservation's rest becomes a cold free run.
     if (g_cache.fresh_end > g_cache.fresh) {

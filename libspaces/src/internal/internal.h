@@ -109,6 +109,9 @@ enum class Granule : std::uint8_t {
   FreeTail = 4,  ///< last slab of a binned free run of >= 2 slabs
 };
 Granule map_get(std::uintptr_t addr) noexcept;
+/// Creates the map's leaves for [base, base + bytes), so that marking runs
+/// there cannot fail later. False if the OS refused memory for a leaf.
+bool map_prepare(std::uintptr_t base, std::size_t bytes) noexcept;
 /// Marks the `slabs` granules from `base`: `head` for the first, Interior for
 /// the others, `tail` for the last when slabs >= 2. False if the map could not
 /// get memory for a new leaf.

@@ -37,6 +37,10 @@ std::size_t page_size() noexcept {
 
 int map_aligned(std::size_t size, std::size_t align, void** out, Commit commit) noexcept {
   if (size == 0 || (align & (align - 1)) != 0) return EINVAL;
+  // Out-of-memory tests (tests/internal/oom_test.cpp) make mappings fail here.
+  bool refuse = false;
+  SPACES_TEST_POINT("os.map", &refuse);
+  if (refuse) return ENOMEM;
   if (align < page_size()) align = page_size();
   const std::size_t extra = align > page_size() ? align - page_size() : 0;
   if (size + extra < size) return ENOMEM;
