@@ -390,6 +390,8 @@ int main(int argc, char** argv) {
 
   std::vector<Config> cfg;
   const std::string self = "alloc_teardown";
+  const std::string hardened = "alloc_teardown_hardened";
+  const bool have_hardened = file_exists(dir + "/" + hardened);
   if (only.empty() || only == "alloc") {
     const std::vector<std::pair<std::size_t, int>> ns = {{16384, quick ? 100 : 400}, {1 << 20, quick ? 4 : 12}};
     for (auto [n, reps] : ns) {
@@ -400,6 +402,10 @@ int main(int argc, char** argv) {
       cfg.push_back({"alloc", "spaces general", self, "general", n, reps, ""});
       cfg.push_back({"alloc", "spaces general, single-thr.", self, "general-st", n, reps, ""});
       cfg.push_back({"alloc", "spaces general, free each", self, "general-free", n, reps, ""});
+      if (have_hardened) {
+        cfg.push_back({"alloc", "spaces general, hardened", hardened, "general", n, reps, ""});
+        cfg.push_back({"alloc", "spaces general, free each, hardened", hardened, "general-free", n, reps, ""});
+      }
       cfg.push_back({"alloc", "glibc malloc", self, "malloc", n, reps, ""});
       if (have_je) cfg.push_back({"alloc", "jemalloc malloc", self, "malloc", n, reps, je});
       if (have_mi) cfg.push_back({"alloc", "mimalloc malloc", self, "malloc", n, reps, mi});
@@ -469,7 +475,7 @@ int main(int argc, char** argv) {
       std::printf("\nAllocation: ns per allocation (warm: heap reused, released between rounds;\n"
                   "release: ns/object of that release step, untimed in 'warm'; cold: first round\n"
                   "in a fresh process, page faults included)\n");
-      std::printf("%-9s %-30s %8s %9s %7s %8s %8s %8s %9s\n", "objects", "variant", "warm ns", "spread", "best",
+      std::printf("%-9s %-36s %8s %9s %7s %8s %8s %8s %9s\n", "objects", "variant", "warm ns", "spread", "best",
                   "release", "cold ns", "vs bump", "vs glibc");
       header = true;
     }
@@ -477,13 +483,13 @@ int main(int argc, char** argv) {
     last_n = c.n;
     const Result& r = res[i];
     if (r.failed) {
-      std::printf("%-9zu %-30s FAILED: %s\n", c.n, c.label.c_str(), r.error.c_str());
+      std::printf("%-9zu %-36s FAILED: %s\n", c.n, c.label.c_str(), r.error.c_str());
       continue;
     }
     const double w = median(r.warm);
     const Result* bump = find("alloc", "bump pointer (limit)", c.n);
     const Result* glibc = find("alloc", "glibc malloc", c.n);
-    std::printf("%-9zu %-30s %8.2f %9s %7.2f %8.2f %8.2f %8.2f %9.2f\n", c.n, c.label.c_str(), w,
+    std::printf("%-9zu %-36s %8.2f %9s %7.2f %8.2f %8.2f %8.2f %9.2f\n", c.n, c.label.c_str(), w,
                 spread(r).c_str(), best(r), median(r.release), median(r.first), bump ? w / median(bump->warm) : 0.0,
                 glibc ? w / median(glibc->warm) : 0.0);
   }
@@ -506,6 +512,20 @@ int main(int argc, char** argv) {
       std::snprintf(buf, sizeof buf, "  %-34s n=%-9zu %10.2f   no target (first round, page faults)",
                     "general / glibc (alloc, cold)", n, c);
       verdicts.push_back(buf);
+    }
+    // What the hardened build's checks cost: allocation, and allocation plus
+    // a free of every block (where the checks are).
+    const Result* hard = find("alloc", "spaces general, hardened", n);
+    const Result* free_each = find("alloc", "spaces general, free each", n);
+    const Result* hard_free = find("alloc", "spaces general, free each, hardened", n);
+    if (gen && hard) {
+      const double x = median(hard->warm) / median(gen->warm);
+      verdict("hardened / release (alloc, warm)", n, x, x <= 1.3, "<= 1.3");
+    }
+    if (free_each && hard_free) {
+      const double x = (median(hard_free->warm) + median(hard_free->release)) /
+                       (median(free_each->warm) + median(free_each->release));
+      verdict("hardened / release (alloc + free)", n, x, x <= 1.3, "<= 1.3");
     }
   }
 

@@ -73,10 +73,11 @@ struct BitRef {
   std::uint64_t mask;
 };
 
+/// A small slab's bitmaps are found through its header (set when it opens),
+/// not the side table's two levels.
 SPACES_ALWAYS_INLINE BitRef bit_of(const SlabHeader* s, const void* b) noexcept {
-  const std::uintptr_t base = run_base(s);
-  const std::size_t i = (reinterpret_cast<std::uintptr_t>(b) - base) >> 4;
-  return BitRef{bits_of(base, false), i / 64, std::uint64_t{1} << (i % 64)};
+  const std::size_t i = (reinterpret_cast<std::uintptr_t>(b) - run_base(s)) >> 4;
+  return BitRef{static_cast<SlabBits*>(s->block_bits), i / 64, std::uint64_t{1} << (i % 64)};
 }
 
 // A free block's second word holds a canary that depends on its address, set
@@ -127,6 +128,7 @@ SPACES_NO_SANITIZE_ADDRESS void hardened_on_carve(const void* b) noexcept { writ
 bool hardened_slab_open(SlabHeader* s) noexcept {
   SlabBits* bits = bits_of(run_base(s), true);
   if (bits == nullptr) return false;
+  s->block_bits = bits;
   for (std::size_t w = 0; w < kWords; ++w) {
     bits->live[w].store(0, std::memory_order_relaxed);
     bits->pending[w].store(0, std::memory_order_relaxed);

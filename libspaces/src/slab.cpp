@@ -15,18 +15,17 @@
 #include "internal/internal.h"
 
 namespace spaces::detail {
+
+constinit std::atomic<std::atomic<std::uint8_t>*> g_map_top[kMapTopEntries]{};
+
 namespace {
 
-constexpr std::size_t kAddressBits = 47;
-constexpr std::size_t kLeafShift = 30;  // 1 GiB per leaf
-constexpr std::size_t kTopEntries = std::size_t{1} << (kAddressBits - kLeafShift);
-constexpr std::size_t kLeafEntries = std::size_t{1} << (kLeafShift - kSlabShift);
-
-constinit std::atomic<std::atomic<std::uint8_t>*> g_map_top[kTopEntries]{};
+constexpr std::size_t kLeafShift = kMapLeafShift;
+constexpr std::size_t kLeafEntries = kMapLeafEntries;
 
 std::atomic<std::uint8_t>* leaf_of(std::uintptr_t addr, bool create) noexcept {
   const std::uintptr_t top = addr >> kLeafShift;
-  if (top >= kTopEntries) return nullptr;
+  if (top >= kMapTopEntries) return nullptr;
   std::atomic<std::uint8_t>* leaf = g_map_top[top].load(std::memory_order_acquire);
   if (leaf == nullptr && create) {
     auto* fresh = static_cast<std::atomic<std::uint8_t>*>(meta_alloc(kLeafEntries));
@@ -46,11 +45,6 @@ void map_store(std::uintptr_t addr, Granule g) noexcept {
 
 constinit SlabHeader g_empty_slab{};
 
-Granule map_get(std::uintptr_t addr) noexcept {
-  std::atomic<std::uint8_t>* leaf = leaf_of(addr, false);
-  if (leaf == nullptr) return Granule::None;
-  return static_cast<Granule>(leaf[(addr >> kSlabShift) & (kLeafEntries - 1)].load(std::memory_order_acquire));
-}
 
 bool map_prepare(std::uintptr_t base, std::size_t bytes) noexcept {
   const std::uintptr_t last = base + bytes - 1;
@@ -80,35 +74,7 @@ void map_clear(std::uintptr_t base, std::size_t slabs) noexcept {
   for (std::size_t i = 0; i < slabs; ++i) map_store(base + i * kSlabSize, Granule::None);
 }
 
-SlabHeader* slab_checked(const void* p) noexcept {
-  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
-  if (a <= kSlabSize) return nullptr;
-  const std::uintptr_t base = (a - 1) & ~kSlabMask;
-  if (map_get(base) != Granule::Head) return nullptr;
-  SlabHeader* s = header_at(base);
-  if (s->magic != kSlabMagic) return nullptr;
-  return s;
-}
 
-bool is_block_start(const SlabHeader* s, const void* p) noexcept {
-  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
-  switch (s->kind) {
-    case SlabKind::Small: {
-      const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(slab_blocks(s));
-      if (a < first) return false;
-      const std::uintptr_t off = a - first;
-      return off % s->block_size == 0 && off / s->block_size < s->carved;
-    }
-    case SlabKind::Large:
-    case SlabKind::Huge:
-      return a == run_base(s) + s->block_size;
-    case SlabKind::Region:
-      return a >= run_base(s) + kHeaderRegion;
-    case SlabKind::FreeRun:
-      return false;
-  }
-  return false;
-}
 
 bool invariant_failed(const char* what, const void* object) noexcept {
   message("spaces: invariant failed: %s (%p)\n", what, object);

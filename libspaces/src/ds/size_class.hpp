@@ -91,6 +91,35 @@ inline std::uint32_t size_to_class(std::size_t size) noexcept {
 
 inline std::uint32_t class_size(std::uint32_t sc) noexcept { return kClassSizes[sc]; }
 
+/// ceil(2^32 / size) per class: for an offset d < 2^16 into a slab's blocks,
+/// (d * kClassReciprocals[c]) >> 32 == d / size exactly (the error of the
+/// rounded reciprocal stays below 1/size), so finding a block's index takes
+/// a multiply, not a division.
+inline constexpr auto kClassReciprocals = [] {
+  std::array<std::uint32_t, kNumClasses> r{};
+  for (std::size_t c = 0; c < kNumClasses; ++c)
+    r[c] = static_cast<std::uint32_t>(((std::uint64_t{1} << 32) + kClassSizes[c] - 1) / kClassSizes[c]);
+  return r;
+}();
+
+/// The index of the block at offset d from a slab's first block (d < 2^16).
+inline std::uint32_t block_index(std::uint32_t sc, std::uint32_t d) noexcept {
+  return static_cast<std::uint32_t>((static_cast<std::uint64_t>(d) * kClassReciprocals[sc]) >> 32);
+}
+
+namespace size_class_tables {
+// Exact at every block start and at the offset just before and after it;
+// elsewhere the grid test (index * size == offset) fails whatever the index.
+constexpr bool reciprocals_are_exact() {
+  for (std::size_t c = 0; c < kNumClasses; ++c)
+    for (std::uint64_t d = kClassSizes[c]; d < (1u << 16); d += kClassSizes[c])
+      for (std::uint64_t x : {d - 1, d, d + 1})
+        if (((x * kClassReciprocals[c]) >> 32) != x / kClassSizes[c]) return false;
+  return true;
+}
+static_assert(reciprocals_are_exact(), "block_index multiplies by a reciprocal");
+}  // namespace size_class_tables
+
 }  // namespace spaces::detail
 
 #endif  // SPACES_DS_SIZE_CLASS_HPP

@@ -172,6 +172,7 @@ struct alignas(64) SlabHeader {
   union {
     std::size_t size;          ///< Large/Huge/Region span: usable bytes of the block
     std::uint64_t stamp;       ///< FreeRun in a bin: os::now_ms() when binned
+    void* block_bits;          ///< Small, hardened builds: the slab's bitmaps (hardened.cpp)
   };
 };
 static_assert(sizeof(SlabHeader) == kHeaderStride, "a header fills one color slot");
