@@ -568,6 +568,24 @@ void out_of_bounds(std::size_t size, long offset, std::size_t len, const char* w
   free_(offset < 0 ? next : before);
 }
 
+/// A 1-byte underflow of each of four 1 MiB blocks allocated in a row (so that
+/// allocators that keep a header before large blocks, at whatever offset, see
+/// it on some of them), then what malloc_usable_size says of each.
+void underflow_large_x4() {
+  char* v[4];
+  for (char*& p : v) p = block(MiB);
+  misuse("1 byte written before the start of each of four 1 MiB blocks (the first one)", v[0]);
+  for (char* p : v) opaque(p)[-1] = 0x41;
+  after();
+  for (char* p : v) {
+    const std::size_t n = malloc_usable_size(opaque(p));
+    if (n > 2 * MiB) say("consequence: malloc_usable_size(%p) of a 1 MiB block now reports a wrong size, %zu bytes", static_cast<void*>(p), n);
+  }
+  for (char* p : v) free_(p);
+  use_size(MiB);
+  use_mixed();
+}
+
 /// One 64-byte block overflowing by 16 bytes into its neighbour after the
 /// neighbour was freed (its free-list link and canary, where allocators keep them).
 void overflow_into_freed() {
@@ -694,6 +712,7 @@ const Probe kProbes[] = {
     {"underflow-1-of-64", "underflow", [] { out_of_bounds(64, -1, 1, "1 byte written before the start of a 64-byte block"); }},
     {"underflow-16-of-64", "underflow", [] { out_of_bounds(64, -16, 16, "16 bytes written before the start of a 64-byte block"); }},
     {"underflow-1-of-1m", "underflow", [] { out_of_bounds(MiB, -1, 1, "1 byte written before the start of a 1 MiB block"); }},
+    {"underflow-1-of-1m-x4", "underflow", underflow_large_x4},
     {"underflow-1m-of-1m", "underflow",
      [] { out_of_bounds(MiB, -static_cast<long>(MiB), MiB, "1 MiB written before the start of a 1 MiB block"); }},
 };

@@ -147,13 +147,14 @@ def cell(r):
 
 
 def is_damage(consequence):
-    return "handed out twice" in consequence or "still in use" in consequence
+    return any(s in consequence for s in ("handed out twice", "still in use", "wrong size"))
 
 
 LEGEND = """legend: CP caught at the misusing call, the message names the pointer; C caught, pointer not named;
         ~ caught (or crashed) later, after the misusing call returned; crash killed without a message;
         HUNG still running at the timeout; miss ran to the end; miss! ran to the end after handing out
-        a block twice or a block still in use; err the probe did not reach its misuse"""
+        a block twice or a block still in use, or reporting a wrong usable size; err the probe did not
+        reach its misuse"""
 
 
 def check(args):
@@ -238,7 +239,7 @@ def main():
 
     labels = [a[0] for a in allocs]
     width = max(len(p[0]) for p in probes)
-    colw = max(8, max(len(l) for l in labels) + 1)
+    colw = max(8, max(len(l) for l in labels) + 1, max(len(cells(k)) for k in runs) + 2)
     print(f"{'probe':<{width}}  " + "".join(f"{l:>{colw}}" for l in labels))
     for name, _ in probes:
         print(f"{name:<{width}}  " + "".join(f"{cells((name, l)):>{colw}}" for l in labels))
