@@ -191,7 +191,8 @@ spaces_heap_t* spaces_heap_of(const void* ptr) noexcept {
 }
 
 int spaces_owns(const void* ptr) noexcept {
-  return map_get(reinterpret_cast<std::uintptr_t>(ptr) & ~kSlabMask) != Granule::None;
+  const Granule g = map_get(reinterpret_cast<std::uintptr_t>(ptr) & ~kSlabMask);
+  return g != Granule::None && g != Granule::Unmapped;
 }
 
 spaces_status_t spaces_last_failure(spaces_failure_t* out) noexcept {

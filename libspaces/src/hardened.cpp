@@ -108,15 +108,28 @@ SPACES_NO_SANITIZE_ADDRESS SlabHeader* checked_run(const void* p, const char* wh
   if (s == nullptr) {
     const std::uintptr_t base = (reinterpret_cast<std::uintptr_t>(p) - 1) & ~kSlabMask;
     const Granule g = reinterpret_cast<std::uintptr_t>(p) > kSlabSize ? map_get(base) : Granule::None;
+    if (g == Granule::Unmapped) {
+      if (what[0] == 'f' || what[0] == 'd') fatal("spaces: double free of %p: its mapping was already released\n", p);
+      fatal("spaces: %s of %p: its mapping was already released (the block was freed)\n", what, p);
+    }
     if (g == Granule::FreeHead || (g == Granule::Head && header_at(base)->magic == kFreeRunMagic)) {
-      if (what[0] == 'f') fatal("spaces: double free of %p: its slab was already released\n", p);
+      if (what[0] == 'f' || what[0] == 'd') fatal("spaces: double free of %p: its slab was already released\n", p);
       fatal("spaces: %s of %p: its slab was already released (the block was freed)\n", what, p);
     }
     fatal("spaces: %s of %p, which is not a block spaces handed out (foreign or interior pointer)\n", what, p);
   }
   const Heap* h = s->heap;
-  if (h == nullptr || h->magic != kHeapMagic || s->heap_epoch != h->epoch)
+  if (h == nullptr || h->magic != kHeapMagic)
     fatal("spaces: %s of %p, a block of a heap that was destroyed or reset\n", what, p);
+  if (s->heap_epoch != h->epoch) {
+    // Epochs are small numbers: a high byte that differs was written over,
+    // from just before the first block of the slab (types.h: heap_epoch).
+    if ((s->heap_epoch ^ h->epoch) >> 32 != 0)
+      fatal("spaces: heap '%s': the header of the slab of %p was overwritten (a write before the start of a "
+            "block?)\n",
+            h->name, p);
+    fatal("spaces: %s of %p, a block of a heap that was destroyed or reset\n", what, p);
+  }
   if (!is_block_start(s, p)) fatal("spaces: %s of %p in heap '%s': not the start of a block\n", what, p, h->name);
   return s;
 }
@@ -189,7 +202,7 @@ SPACES_NO_SANITIZE_ADDRESS void hardened_check_block(const void* p, const char* 
   const BitRef r = bit_of(s, p);
   if ((r.bits->live[r.word].load(std::memory_order_relaxed) & r.mask) == 0 ||
       (r.bits->pending[r.word].load(std::memory_order_relaxed) & r.mask) != 0) {
-    if (what[0] == 'f') double_free(s, p);
+    if (what[0] == 'f' || what[0] == 'd') double_free(s, p);
     fatal("spaces: %s of %p in heap '%s': the block was freed\n", what, p, heap_name_of(s->heap));
   }
 }

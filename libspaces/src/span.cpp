@@ -60,6 +60,10 @@ void huge_unmap(SlabHeader* s) noexcept {
   const std::uintptr_t base = run_base(s);
   const std::size_t total = s->slabs * kSlabSize;
   map_clear(base, s->slabs);
+  // A tombstone, so that a second free of the block is named a double free
+  // (until the address is ours again, or someone else's: then it reads as a
+  // foreign pointer, which it is).
+  map_mark(base, 1, Granule::Unmapped, Granule::None);
   unpoison(reinterpret_cast<void*>(base), total);  // the OS may map something else here
   os::unmap(reinterpret_cast<void*>(base), total);
 }

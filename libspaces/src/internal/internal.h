@@ -107,6 +107,7 @@ enum class Granule : std::uint8_t {
   Interior = 2,  ///< a later slab of a run
   FreeHead = 3,  ///< first slab of a binned free run (slab_cache.cpp)
   FreeTail = 4,  ///< last slab of a binned free run of >= 2 slabs
+  Unmapped = 5,  ///< first slab of a huge block whose mapping went back to the OS
 };
 // Two levels: one pointer per GiB of the 47-bit address space (static), a
 // leaf of one byte per 64 KiB granule. Inline: the hardened free path and

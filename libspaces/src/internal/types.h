@@ -165,7 +165,6 @@ struct alignas(64) SlabHeader {
   SlabHeader* qnext;  ///< shard->partial[size_class] (Small only)
   SlabHeader* qprev;
   Heap* heap;
-  std::uint64_t heap_epoch; ///< heap->epoch when the run was handed out
   std::uint32_t slabs;    ///< run length in slabs
   std::uint16_t capacity; ///< Small: blocks that fit
   std::uint16_t carved;   ///< Small: blocks carved so far (lazily, refill.cpp:extend)
@@ -174,9 +173,15 @@ struct alignas(64) SlabHeader {
     std::uint64_t stamp;       ///< FreeRun in a bin: os::now_ms() when binned
     void* block_bits;          ///< Small, hardened builds: the slab's bitmaps (hardened.cpp)
   };
+  /// heap->epoch when the run was handed out. Last: in the fourth color slot
+  /// it ends where the first block begins, so a write just before a block
+  /// lands here, where the hardened build notices it (hardened.cpp), rather
+  /// than in a size or a list link.
+  std::uint64_t heap_epoch;
 };
 static_assert(sizeof(SlabHeader) == kHeaderStride, "a header fills one color slot");
 static_assert(offsetof(SlabHeader, next) == 64, "fast-path fields fill line 0");
+static_assert(offsetof(SlabHeader, heap_epoch) == kHeaderStride - 8, "the epoch ends the header");
 
 using RunList = IntrusiveList<SlabHeader, &SlabHeader::next, &SlabHeader::prev>;
 using ClassQueue = IntrusiveList<SlabHeader, &SlabHeader::qnext, &SlabHeader::qprev>;

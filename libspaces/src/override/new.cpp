@@ -46,7 +46,10 @@ SPACES_ALWAYS_INLINE void* new_fast(std::size_t size) {
 }
 
 SPACES_ALWAYS_INLINE void delete_block(void* p) noexcept {
-  if (SPACES_LIKELY(p != nullptr)) free_block(p);
+  if (SPACES_LIKELY(p != nullptr)) {
+    if constexpr (SPACES_HARDENED) hardened_check_block(p, "delete");
+    free_block(p);
+  }
 }
 
 std::size_t alignment(std::align_val_t a) noexcept { return static_cast<std::size_t>(a); }
