@@ -16,8 +16,7 @@
 
 namespace spaces::detail {
 
-constinit HandleSlot g_handle_slots[kMaxHeaps]{};
-constinit std::atomic<std::uint32_t> g_handle_slots_used{0};
+constinit std::atomic<Heap*> g_handle_slots[kMaxHeaps]{};
 
 namespace {
 
@@ -31,52 +30,46 @@ constinit SpinLock g_default_lock;
 // ---- Handles (internal.h explains the encoding) ----------------------------
 
 constinit SpinLock g_handles_lock;
-constinit std::uint32_t g_free_head = 0;  // slot + 1 of the oldest free slot; 0: none
+constinit std::uint32_t g_handle_fresh = 1;  // the next slot never used; slot 0 is never used
+constinit std::uint32_t g_free_head = 0;     // the oldest free slot (0: none)
 constinit std::uint32_t g_free_tail = 0;
 constinit std::uint32_t g_free_count = 0;
+constinit std::uint32_t g_free_next[kMaxHeaps]{};         // the free-slot FIFO's links
+constinit std::uint64_t g_slot_generation[kMaxHeaps]{};   // each slot's next generation - 1
 
-spaces_heap_t* encode_handle(std::uint32_t slot, std::uint32_t generation) noexcept {
-  return reinterpret_cast<spaces_heap_t*>((static_cast<std::uintptr_t>(generation) << 32) | (slot + 1));
-}
-
-/// Gives h a slot and its handle; false when kMaxHeaps heaps are alive.
+/// Gives h a slot and its handle; false when kMaxHeaps - 1 heaps are alive.
 bool handle_open(Heap* h) noexcept {
   LockGuard guard(g_handles_lock);
   std::uint32_t slot;
-  const std::uint32_t used = g_handle_slots_used.load(std::memory_order_relaxed);
-  if (g_free_count > kHandleReuseDelay || (used == kMaxHeaps && g_free_count > 0)) {
-    slot = g_free_head - 1;
-    g_free_head = g_handle_slots[slot].next_free;
+  if (g_free_count > kHandleReuseDelay || (g_handle_fresh == kMaxHeaps && g_free_count > 0)) {
+    slot = g_free_head;
+    g_free_head = g_free_next[slot];
     if (g_free_head == 0) g_free_tail = 0;
     --g_free_count;
-  } else if (used < kMaxHeaps) {
-    slot = used;
-    g_handle_slots[slot].generation.store(1, std::memory_order_relaxed);
-    g_handle_slots_used.store(used + 1, std::memory_order_release);
+  } else if (g_handle_fresh < kMaxHeaps) {
+    slot = g_handle_fresh++;
   } else {
     return false;
   }
-  HandleSlot& e = g_handle_slots[slot];
-  h->handle = encode_handle(slot, e.generation.load(std::memory_order_relaxed));
-  e.heap.store(h, std::memory_order_release);
+  const std::uint64_t generation = ++g_slot_generation[slot];
+  h->handle.store((generation << kHandleSlotBits) | slot, std::memory_order_relaxed);
+  g_handle_slots[slot].store(h, std::memory_order_release);
   return true;
 }
 
-/// Retires h's handle: its slot gets a new generation and joins the FIFO.
+/// Retires h's handle: its slot empties and joins the FIFO; the next heap
+/// there gets the next generation.
 void handle_close(Heap* h) noexcept {
-  const std::uint32_t slot = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(h->handle)) - 1;
+  const std::uintptr_t handle = h->handle.load(std::memory_order_relaxed);
+  const auto slot = static_cast<std::uint32_t>(handle & (kMaxHeaps - 1));
   LockGuard guard(g_handles_lock);
-  HandleSlot& e = g_handle_slots[slot];
-  e.heap.store(nullptr, std::memory_order_relaxed);
-  std::uint32_t next = e.generation.load(std::memory_order_relaxed) + 1;
-  if (next == 0) next = 1;
-  e.generation.store(next, std::memory_order_release);
-  e.next_free = 0;
-  if (g_free_tail != 0) g_handle_slots[g_free_tail - 1].next_free = slot + 1;
-  else g_free_head = slot + 1;
-  g_free_tail = slot + 1;
+  g_handle_slots[slot].store(nullptr, std::memory_order_relaxed);
+  h->handle.store(0, std::memory_order_release);
+  g_free_next[slot] = 0;
+  if (g_free_tail != 0) g_free_next[g_free_tail] = slot;
+  else g_free_head = slot;
+  g_free_tail = slot;
   ++g_free_count;
-  h->handle = nullptr;
 }
 
 void registry_add(Heap* h) noexcept {
@@ -169,7 +162,7 @@ namespace {
 }  // namespace
 
 bool heap_is_valid(const Heap* h) noexcept {
-  if (h->magic != kHeapMagic || h->id == 0 || heap_checked(h->handle) != h)
+  if (h->magic != kHeapMagic || h->id == 0 || heap_checked(to_handle(h)) != h)
     return SPACES_INVALID("heap: alive, and its handle's slot points back at it", h);
   std::size_t bytes = 0;
   bool valid = true;

@@ -130,7 +130,7 @@ SPACES_API void spaces_heap_options_init(spaces_heap_options_t* options) SPACES_
 
 /** Creates a heap. Fails with SPACES_E_INVALID for NULL `out`, an unknown
  *  discipline or flag, or a parent handle that is not a live heap;
- *  SPACES_E_NOMEM when the OS refuses memory or 1,048,576 heaps are alive.
+ *  SPACES_E_NOMEM when the OS refuses memory or 1,048,575 heaps are alive.
  *  A cap too small for a single slab is not an error: a heap holds no slab
  *  until its first allocation. Any thread.
  *

@@ -21,6 +21,9 @@
 #define SPACES_COLD __attribute__((cold))
 #define SPACES_ALWAYS_INLINE inline __attribute__((always_inline))
 #define SPACES_TLS_INITIAL_EXEC __attribute__((tls_model("initial-exec")))
+/// On declarations of the library's own globals: they are never preempted,
+/// so code reaches them directly instead of through the GOT.
+#define SPACES_HIDDEN __attribute__((visibility("hidden")))
 
 #ifndef SPACES_DEBUG
 #define SPACES_DEBUG 0

@@ -25,8 +25,8 @@ namespace spaces::detail {
 
 /// Reads every SPACES_<NAME> variable once; reports bad values on stderr.
 void options_init() noexcept;
-extern std::atomic<int> g_options_state;               ///< 2 once options_init has run
-extern std::atomic<long long> g_options[SPACES_OPTION_COUNT];
+extern SPACES_HIDDEN std::atomic<int> g_options_state;               ///< 2 once options_init has run
+extern SPACES_HIDDEN std::atomic<long long> g_options[SPACES_OPTION_COUNT];
 /// Current value of an option (reads the environment on first use). Inline:
 /// some slow paths (remote frees, junk mode) read it on every call.
 SPACES_ALWAYS_INLINE long long option(spaces_option_t o) noexcept {
@@ -115,7 +115,7 @@ enum class Granule : std::uint8_t {
 inline constexpr std::size_t kMapLeafShift = 30;
 inline constexpr std::size_t kMapTopEntries = std::size_t{1} << (47 - kMapLeafShift);
 inline constexpr std::size_t kMapLeafEntries = std::size_t{1} << (kMapLeafShift - kSlabShift);
-extern std::atomic<std::atomic<std::uint8_t>*> g_map_top[kMapTopEntries];
+extern SPACES_HIDDEN std::atomic<std::atomic<std::uint8_t>*> g_map_top[kMapTopEntries];
 
 SPACES_ALWAYS_INLINE Granule map_get(std::uintptr_t addr) noexcept {
   const std::uintptr_t top = addr >> kMapLeafShift;
@@ -174,7 +174,7 @@ bool invariant_failed(const char* what, const void* object) noexcept;
 
 /// The header shared by every empty size class of every shard: its free
 /// list is null, so alloc_small falls through to the slow path.
-extern SlabHeader g_empty_slab;
+extern SPACES_HIDDEN SlabHeader g_empty_slab;
 
 // ---- slab_cache.cpp: the process-wide cache of free runs ---------------------
 
@@ -212,38 +212,35 @@ void huge_unmap(SlabHeader* s) noexcept;
 
 // ---- heap.cpp: heaps, caps, destroy and reset --------------------------------
 
-// Handles. A spaces_heap_t* is not the Heap's address but
-//   (generation << 32) | (slot + 1)
-// where slot indexes g_handle_slots. Destroying a heap gives its slot a new
-// generation, so the old handle matches nothing afterwards, and a slot is
-// reused only after kHandleReuseDelay other slots were freed: a stale handle
-// could match again only after 2^32 reuses of its slot, each at least that
-// many destroys apart. Any pointer value is checked by a bounds test and a
-// generation compare, with no read outside the table.
-inline constexpr std::uint32_t kMaxHeaps = 1u << 20;
+// Handles. A spaces_heap_t* is not the Heap's address but the number
+//   (generation << 20) | slot,       1 <= slot < kMaxHeaps, generation >= 1
+// where g_handle_slots[slot] points to the live heap, whose `handle` field
+// holds that number. Destroying a heap empties its slot and moves it to the
+// next generation (heap.cpp), so the old handle matches nothing afterwards;
+// a slot is reused only after kHandleReuseDelay other slots were freed, so a
+// stale handle could match again only after 2^44 reuses of its slot. Any
+// value is checked with a masked index, a null test and one compare with a
+// field the next step reads anyway, with no read outside the table or the
+// type-stable Heap structs.
+inline constexpr unsigned kHandleSlotBits = 20;
+inline constexpr std::uint32_t kMaxHeaps = 1u << kHandleSlotBits;
 inline constexpr std::uint32_t kHandleReuseDelay = 1024;
-struct HandleSlot {
-  std::atomic<Heap*> heap;                ///< nullptr while the slot is free
-  std::atomic<std::uint32_t> generation;  ///< never 0
-  std::uint32_t next_free;                ///< free-slot FIFO (heap.cpp)
-};
-extern HandleSlot g_handle_slots[kMaxHeaps];
-extern std::atomic<std::uint32_t> g_handle_slots_used;  ///< slots ever handed out
+extern SPACES_HIDDEN std::atomic<Heap*> g_handle_slots[kMaxHeaps];
 
 /// The live Heap behind a handle, else nullptr (NULL, garbage, destroyed).
 SPACES_ALWAYS_INLINE Heap* heap_checked(const spaces_heap_t* handle) noexcept {
   const auto v = reinterpret_cast<std::uintptr_t>(handle);
-  const std::uint32_t slot = static_cast<std::uint32_t>(v) - 1;
-  if (SPACES_UNLIKELY(slot >= g_handle_slots_used.load(std::memory_order_relaxed))) return nullptr;
-  const HandleSlot& e = g_handle_slots[slot];
-  if (SPACES_UNLIKELY(e.generation.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(v >> 32)))
-    return nullptr;
-  return e.heap.load(std::memory_order_relaxed);
+  Heap* h = g_handle_slots[v & (kMaxHeaps - 1)].load(std::memory_order_relaxed);
+  if (SPACES_UNLIKELY(h == nullptr || h->handle.load(std::memory_order_relaxed) != v)) return nullptr;
+  return h;
 }
+
 /// The heap's name for a message, or "?" when h does not look alive.
 const char* heap_name_of(const Heap* h) noexcept;
 /// The handle of a live heap.
-SPACES_ALWAYS_INLINE spaces_heap_t* to_handle(const Heap* h) noexcept { return h->handle; }
+SPACES_ALWAYS_INLINE spaces_heap_t* to_handle(const Heap* h) noexcept {
+  return reinterpret_cast<spaces_heap_t*>(h->handle.load(std::memory_order_relaxed));
+}
 /// Adds `bytes` to the footprint of h and every ancestor, atomically at each
 /// level; if any cap would be crossed, undoes what it added, counts a cap
 /// failure on the refusing heap, stores it in *refused and returns false.
@@ -392,7 +389,7 @@ SPACES_NOINLINE void slab_now_empty(SlabHeader* s) noexcept;
 // ---- thread.cpp: thread state and shard lookup -----------------------------------
 
 // constinit: no dynamic initialiser, so no TLS wrapper call on each access.
-extern constinit thread_local ThreadCtx tls_ctx SPACES_TLS_INITIAL_EXEC;
+extern constinit thread_local ThreadCtx tls_ctx SPACES_HIDDEN SPACES_TLS_INITIAL_EXEC;
 
 /// The calling thread's tag: its thread pointer (one instruction on x86-64).
 SPACES_ALWAYS_INLINE std::uintptr_t thread_tag() noexcept {

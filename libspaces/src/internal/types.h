@@ -277,7 +277,7 @@ struct Heap {
   std::uint8_t retain;      ///< SPACES_HEAP_RETAIN_ON_RESET
   std::uint64_t id;     ///< never reused; spaces_heap_id
   std::uint64_t epoch;  ///< new at creation and at every reset; runs remember it
-  spaces_heap_t* handle;  ///< what the C API hands out (internal.h: handles)
+  std::atomic<std::uintptr_t> handle;  ///< what the C API hands out (internal.h: handles); 0 once dead
   std::atomic<std::size_t> footprint;
   std::atomic<std::size_t> peak;
   std::atomic<std::size_t> cap;
