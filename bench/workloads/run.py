@@ -123,6 +123,8 @@ class Notes:
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--spaces", type=Path, help="libspaces_malloc.so to preload as 'spaces' (skipped if absent)")
+    p.add_argument("--spaces-hardened", type=Path,
+                   help="libspaces_malloc_hardened.so to preload as 'hardened' (skipped if not given)")
     p.add_argument("--build-dir", type=Path, default=REPO / "build" / "workloads",
                    help="CMake build directory holding bench/workloads/wl_* (default: %(default)s)")
     p.add_argument("--runs", type=int, default=5, help="runs per workload and allocator (default 5; --quick: 1)")
@@ -405,6 +407,11 @@ def main():
         notes.add(f"spaces: skipped ({args.spaces} does not exist)")
     else:
         libs["spaces"] = args.spaces.resolve()
+    if args.spaces_hardened is not None:
+        if args.spaces_hardened.is_file():
+            libs["hardened"] = args.spaces_hardened.resolve()
+        else:
+            notes.add(f"hardened: skipped ({args.spaces_hardened} does not exist)")
     for name, lib in list(libs.items()):
         if lib is not None and not Path(lib).is_file():
             notes.add(f"{name}: skipped ({lib} does not exist)")
@@ -422,7 +429,7 @@ def main():
         notes.add(f"{BASELINE} not run: ratios are relative to {baseline}")
 
     versions = {a: package_version(libs[a] if libs[a] else "/lib/x86_64-linux-gnu/libc.so.6") for a in allocs
-                if a != "spaces"}
+                if a not in ("spaces", "hardened")}
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}  {platform.node()}  {os.cpu_count()} CPUs  "
           f"load {os.getloadavg()[0]:.2f}  runs={args.runs} threads={args.threads}"
           f"{' quick' if args.quick else ''}", flush=True)

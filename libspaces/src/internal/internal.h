@@ -16,6 +16,8 @@
 
 #include "../os/os.h"
 #include "config.h"
+#include "granule_map.h"
+#include "hardened.h"
 #include "poison.h"
 #include "types.h"
 
@@ -55,35 +57,6 @@ void message(const char* fmt, ...) noexcept __attribute__((format(printf, 1, 2))
 [[noreturn]] SPACES_COLD void corrupt_list_fatal(const SlabHeader* s, const char* what) noexcept;
 /// The shard's delayed list is longer than the heap has slabs (a cycle).
 [[noreturn]] SPACES_COLD void corrupt_delayed_fatal(const Shard* sh) noexcept;
-#if SPACES_HARDENED
-/// Checks a pointer given to free/realloc/usable_size (`what` names the
-/// call); aborts with a message naming the pointer and heap if it is not a
-/// live block.
-void hardened_check_block(const void* p, const char* what) noexcept;
-/// A small slab is opened: its block bitmaps are cleared. False when the
-/// side table could not get memory.
-bool hardened_slab_open(SlabHeader* s) noexcept;
-/// A block is carved into a slab's free list.
-void hardened_on_carve(const void* b) noexcept;
-/// The owner hands out block b / takes it back (local free, delayed block).
-void hardened_on_alloc(const SlabHeader* s, const void* b) noexcept;
-void hardened_on_owner_free(const SlabHeader* s, const void* b) noexcept;
-/// Another thread frees b (before it is published); aborts if b is pending.
-void hardened_on_remote_free(const SlabHeader* s, const void* b) noexcept;
-/// Whether b may be on s's remote list (on the block grid, pending).
-bool hardened_block_ok(const SlabHeader* s, const Block* b) noexcept;
-/// The owner took n blocks from the remote list starting at `list`.
-void hardened_collected(SlabHeader* s, Block* list, std::uint32_t n) noexcept;
-#else
-inline void hardened_check_block(const void*, const char*) noexcept {}
-inline bool hardened_slab_open(SlabHeader*) noexcept { return true; }
-inline void hardened_on_carve(const void*) noexcept {}
-inline void hardened_on_alloc(const SlabHeader*, const void*) noexcept {}
-inline void hardened_on_owner_free(const SlabHeader*, const void*) noexcept {}
-inline void hardened_on_remote_free(const SlabHeader*, const void*) noexcept {}
-inline bool hardened_block_ok(const SlabHeader*, const Block*) noexcept { return true; }
-inline void hardened_collected(SlabHeader*, Block*, std::uint32_t) noexcept {}
-#endif
 
 // ---- meta.cpp: memory for the allocator's own structures ---------------------
 
@@ -100,70 +73,6 @@ void meta_fork_child() noexcept;
 
 // ---- slab.cpp: the granule map and slab invariants ---------------------------
 
-/// What the map knows of each 64 KiB granule of the address space.
-enum class Granule : std::uint8_t {
-  None = 0,      ///< not memory spaces handed out
-  Head = 1,      ///< first slab of a run that is in use (or spliced into the cache)
-  Interior = 2,  ///< a later slab of a run
-  FreeHead = 3,  ///< first slab of a binned free run (slab_cache.cpp)
-  FreeTail = 4,  ///< last slab of a binned free run of >= 2 slabs
-  Unmapped = 5,  ///< first slab of a huge block whose mapping went back to the OS
-};
-// Two levels: one pointer per GiB of the 47-bit address space (static), a
-// leaf of one byte per 64 KiB granule. Inline: the hardened free path and
-// realloc look every pointer up.
-inline constexpr std::size_t kMapLeafShift = 30;
-inline constexpr std::size_t kMapTopEntries = std::size_t{1} << (47 - kMapLeafShift);
-inline constexpr std::size_t kMapLeafEntries = std::size_t{1} << (kMapLeafShift - kSlabShift);
-extern SPACES_HIDDEN std::atomic<std::atomic<std::uint8_t>*> g_map_top[kMapTopEntries];
-
-SPACES_ALWAYS_INLINE Granule map_get(std::uintptr_t addr) noexcept {
-  const std::uintptr_t top = addr >> kMapLeafShift;
-  if (top >= kMapTopEntries) return Granule::None;
-  const std::atomic<std::uint8_t>* leaf = g_map_top[top].load(std::memory_order_acquire);
-  if (leaf == nullptr) return Granule::None;
-  return static_cast<Granule>(leaf[(addr >> kSlabShift) & (kMapLeafEntries - 1)].load(std::memory_order_acquire));
-}
-/// Creates the map's leaves for [base, base + bytes), so that marking runs
-/// there cannot fail later. False if the OS refused memory for a leaf.
-bool map_prepare(std::uintptr_t base, std::size_t bytes) noexcept;
-/// Marks the `slabs` granules from `base`: `head` for the first, Interior for
-/// the others, `tail` for the last when slabs >= 2. False if the map could not
-/// get memory for a new leaf.
-bool map_mark(std::uintptr_t base, std::size_t slabs, Granule head, Granule tail) noexcept;
-void map_clear(std::uintptr_t base, std::size_t slabs) noexcept;
-/// The run holding a block handed out, if `p` is one: the map says Head for
-/// the granule of p - 1 and the header's magic is right. Any pointer value.
-SPACES_ALWAYS_INLINE SlabHeader* slab_checked(const void* p) noexcept {
-  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
-  if (a <= kSlabSize) return nullptr;
-  const std::uintptr_t base = (a - 1) & ~kSlabMask;
-  if (map_get(base) != Granule::Head) return nullptr;
-  SlabHeader* s = header_at(base);
-  return s->magic == kSlabMagic ? s : nullptr;
-}
-/// Whether `p` is the start of a block of run `s` (Small: on the block grid,
-/// carved; found with a multiply, not a division).
-SPACES_ALWAYS_INLINE bool is_block_start(const SlabHeader* s, const void* p) noexcept {
-  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
-  switch (s->kind) {
-    case SlabKind::Small: {
-      const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(slab_blocks(s));
-      if (a < first || a - first >= kSlabUsable) return false;
-      const auto off = static_cast<std::uint32_t>(a - first);
-      const std::uint32_t i = block_index(s->size_class, off);
-      return i * s->block_size == off && i < s->carved;
-    }
-    case SlabKind::Large:
-    case SlabKind::Huge:
-      return a == run_base(s) + s->block_size;
-    case SlabKind::Region:
-      return a >= run_base(s) + kHeaderRegion;
-    case SlabKind::FreeRun:
-      return false;
-  }
-  return false;
-}
 /// Every invariant of a run's header (types.h). Owner thread, or a
 /// quiescent heap. False after printing the invariant that failed.
 bool slab_is_valid(const SlabHeader* s) noexcept;
