@@ -12,9 +12,17 @@
  * Conventions: allocation functions return NULL with errno = ENOMEM when the
  * OS fails or the cap is reached (EINVAL for arguments that can never
  * succeed); control functions return spaces_status_t (SPACES_OK == 0) and
- * take out-parameters. Nothing aborts on a caller mistake that can be
- * detected, except double and foreign frees in a hardened build
- * (SPACES_HARDENED), which abort with a message naming the pointer and heap.
+ * take out-parameters. A heap handle that is NULL, garbage or dead is refused
+ * by every function, in every build.
+ *
+ * Pointers given to spaces_free are trusted in the release build: a double,
+ * interior or foreign free is undefined, but spaces never loops on what one
+ * damaged, and it aborts with a one-line message when it meets such damage
+ * (a remote free list that a double free made into a cycle, a free into a
+ * slab that went back to the cache). The hardened build (spaces::hardened,
+ * libspaces_malloc_hardened.so) checks every pointer given to free, realloc
+ * and usable-size functions first and aborts at the misuse with a message
+ * naming the pointer and heap; docs/reliability.md lists both side by side.
  * -------------------------------------------------------------------------*/
 #ifndef SPACES_SPACES_H
 #define SPACES_SPACES_H
@@ -212,7 +220,8 @@ SPACES_API void* spaces_aligned_alloc(spaces_heap_t* heap, size_t alignment,
 /** Resizes `ptr` (a block of `heap`, or NULL to allocate from `heap`). Stays
  *  in place when the new size fits the block's size class or span; otherwise
  *  moves into `heap` and frees the old block. On failure returns NULL and
- *  leaves `ptr` untouched. A `ptr` of another heap fails with EINVAL.
+ *  leaves `ptr` untouched. A `ptr` of another heap, or one that is not the
+ *  start of a block spaces handed out, fails with EINVAL (no header is read).
  *  Size 0 gives a minimal block (never NULL on success).
  *  Region heaps keep no block sizes: they always move the block, copying
  *  `size` bytes or up to the end of the memory the region used after `ptr`,
@@ -225,7 +234,9 @@ SPACES_API void* spaces_realloc_aligned(spaces_heap_t* heap, void* ptr, size_t a
 
 /** Frees a block of any heap; NULL is a no-op; blocks of region heaps are
  *  ignored. Any thread may free any block (a non-owner thread's free goes to
- *  the slab's remote list). */
+ *  the slab's remote list, and counts as a free at once). Freeing a block
+ *  twice, or a pointer that is not a block's start, is undefined in the
+ *  release build and aborts in the hardened build (see the file comment). */
 SPACES_API void spaces_free(void* ptr) SPACES_NOEXCEPT;
 
 /** Bytes usable at `ptr` (at least the size requested). 0 for NULL, for a
@@ -350,9 +361,10 @@ typedef struct spaces_stats_s {
 } spaces_stats_t;
 
 /** Fills `out` with the heap's statistics; children's slabs count in a
- *  parent's footprint but not in its blocks. O(slabs). Exact when no other
- *  thread uses the heap meanwhile; otherwise each field of a general heap is
- *  a recent value. For a region heap it must not run while another thread
+ *  parent's footprint but not in its blocks. O(slabs). Blocks other threads
+ *  freed count as freed at once, whether or not their owner collected them.
+ *  Exact when no other thread uses the heap meanwhile; otherwise each field
+ *  of a general heap is a recent value. For a region heap it must not run while another thread
  *  allocates through the heap's cursor (plain memory written inline). */
 SPACES_API spaces_status_t spaces_heap_stats(const spaces_heap_t* heap,
                                              spaces_stats_t* out) SPACES_NOEXCEPT;
@@ -368,10 +380,11 @@ SPACES_API spaces_status_t spaces_heap_write_stats_json(const spaces_heap_t* hea
 /** Called once per live block; return nonzero to stop the walk. */
 typedef int (*spaces_walk_fn)(void* block, size_t usable_size, void* arg);
 
-/** Visits every live block of a general heap exactly once, slab by slab.
- *  Not safe against concurrent allocation or free in the heap, nor against
- *  allocating or freeing in it from `fn`; frees by other threads are
- *  collected first, so call it when the heap's threads are quiescent.
+/** Visits every live block of a general heap exactly once, slab by slab:
+ *  the same blocks spaces_heap_stats counts. Not safe against concurrent
+ *  allocation or free in the heap, nor against allocating or freeing in it
+ *  from `fn`; frees by other threads are settled first (as their owners
+ *  would), so call it when the heap's threads are quiescent.
  *  SPACES_E_UNSUPPORTED for region heaps (they keep no block boundaries). */
 SPACES_API spaces_status_t spaces_heap_walk(spaces_heap_t* heap, spaces_walk_fn fn,
                                             void* arg) SPACES_NOEXCEPT;
