@@ -5,7 +5,7 @@
 //
 // An alignment up to 512 bytes is served from a small class whose size is a
 // multiple of it (blocks start 512 bytes into the slab, so every block of
-// such a class is aligned); larger ones go to spans (refill.cpp:alloc_large).
+// such a class is aligned); larger ones go to spans (span.cpp:alloc_large).
 // ---------------------------------------------------------------------------
 #include <cstring>
 

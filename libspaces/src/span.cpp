@@ -1,71 +1,81 @@
 // ---------------------------------------------------------------------------
-// span.cpp: huge blocks, each in its own OS mapping.
+// span.cpp: blocks too big for a small size class: a span of whole slabs
+// from the slab cache with the block at a fixed offset, or above
+// SPACES_OPTION_HUGE_THRESHOLD a mapping of its own (huge.cpp).
 //
-// Blocks above SPACES_OPTION_HUGE_THRESHOLD bypass the slab cache: caching
-// them would pin more memory than the cache bound is meant to hold, and the
-// mmap/munmap cost is small next to touching that much memory. The mapping
-// starts with a slab header like any run, so slab_of() and the granule map
-// treat it the same; an alignment above 64 KiB places the header in the slab
-// just below the aligned block and trims the mapping around it.
+// A span has one header at its start, so slab_of() of the block finds it as
+// it finds a small slab's; the block sits after the header region, at its
+// alignment below 64 KiB, or one slab in (its header in the slab below).
+// Spans are charged to the heap when taken and uncharged when freed, and are
+// listed on the heap (large or huge) under its lock, for stats, walk and
+// teardown.
 // ---------------------------------------------------------------------------
-#include <cstring>
-
 #include "internal/internal.h"
 
 namespace spaces::detail {
 
-SlabHeader* huge_map(std::size_t size, std::size_t align, int* err) noexcept {
+SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, SlabKind kind) noexcept {
+  if (align < kMinAlign) align = kMinAlign;
+  // Where the block sits in its run: after the header region, at its
+  // alignment below 64 KiB, or one slab in (its header in the slab below).
   const std::size_t offset = align <= kHeaderRegion ? kHeaderRegion : (align <= kSlabSize ? align : kSlabSize);
-  if (size > SIZE_MAX / 2 - offset - align) {
-    *err = ENOMEM;
+  if (size > SIZE_MAX / 2 - offset) {
+    record_failure(SPACES_E_NOMEM, h, size);
     return nullptr;
   }
-  const std::size_t total = (offset + size + kSlabMask) & ~kSlabMask;
-  void* p = nullptr;
-  std::uintptr_t base;
-  if (align > kSlabSize) {
-    // [p, p + total + align): the block goes at p + align, its header one
-    // slab below; unmap what lies outside [header, header + total).
-    if (int e = os::map_aligned(total + align, align, &p); e != 0) {
-      *err = e;
+  SlabHeader* s;
+  if (offset + size > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD))) {
+    const std::size_t total = (offset + size + kSlabMask) & ~kSlabMask;
+    if (!charge(h, total, size)) return nullptr;
+    int err = 0;
+    s = huge_map(size, align, &err);
+    if (s == nullptr) {
+      heap_uncharge(h, total);
+      record_failure(SPACES_E_NOMEM, h, size);
       return nullptr;
     }
-    const auto start = reinterpret_cast<std::uintptr_t>(p);
-    base = start + align - kSlabSize;
-    os::unmap(p, base - start);
-    os::unmap(reinterpret_cast<void*>(base + total), start + total + align - (base + total));
+    SPACES_ASSERT_INTERNAL(s->slabs * kSlabSize == total && s->block_size == offset);
+    s->heap = h;
+    s->heap_epoch = h->epoch;
   } else {
-    if (int e = os::map_aligned(total, kSlabSize, &p); e != 0) {
-      *err = e;
-      return nullptr;
-    }
-    base = reinterpret_cast<std::uintptr_t>(p);
+    const std::size_t slabs = (offset + size + kSlabMask) >> kSlabShift;
+    s = acquire_run(h, slabs, align, offset, size);
+    if (s == nullptr) return nullptr;
+    s->magic = kSlabMagic;
+    s->kind = kind;
+    s->block_size = static_cast<std::uint32_t>(offset);
+    s->size = slabs * kSlabSize - offset;
   }
-  if (!map_mark(base, total / kSlabSize, Granule::Head, Granule::Interior)) {
-    os::unmap(reinterpret_cast<void*>(base), total);
-    *err = ENOMEM;
-    return nullptr;
-  }
-  SlabHeader* s = header_at(base);
-  std::memset(static_cast<void*>(s), 0, sizeof(SlabHeader));
-  s->magic = kSlabMagic;
-  s->kind = SlabKind::Huge;
-  s->slabs = static_cast<std::uint32_t>(total / kSlabSize);
-  s->block_size = static_cast<std::uint32_t>(offset);
-  s->size = total - offset;
   return s;
 }
 
-void huge_unmap(SlabHeader* s) noexcept {
-  const std::uintptr_t base = run_base(s);
-  const std::size_t total = s->slabs * kSlabSize;
-  map_clear(base, s->slabs);
-  // A tombstone, so that a second free of the block is named a double free
-  // (until the address is ours again, or someone else's: then it reads as a
-  // foreign pointer, which it is).
-  map_mark(base, 1, Granule::Unmapped, Granule::None);
-  unpoison(reinterpret_cast<void*>(base), total);  // the OS may map something else here
-  os::unmap(reinterpret_cast<void*>(base), total);
+void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
+  SlabHeader* s = acquire_block_run(h, size, align, SlabKind::Large);
+  if (s == nullptr) return nullptr;
+  {
+    LockGuard guard(h->lock);
+    (s->kind == SlabKind::Huge ? h->huge : h->large).push_front(s);
+    h->large_allocs++;
+  }
+  char* block = reinterpret_cast<char*>(run_base(s) + s->block_size);
+  poison_alloc(block, size, s->size);
+  vg_alloc(h, block, size);
+  return block;
+}
+
+void free_large(SlabHeader* s) noexcept {
+  Heap* h = s->heap;
+  const bool huge = s->kind == SlabKind::Huge;
+  const std::size_t bytes = s->slabs * kSlabSize;
+  vg_free(h, reinterpret_cast<void*>(run_base(s) + s->block_size));
+  {
+    LockGuard guard(h->lock);
+    (huge ? h->huge : h->large).remove(s);
+    h->large_frees++;
+  }
+  if (huge) huge_unmap(s);
+  else cache_release(s);
+  heap_uncharge(h, bytes);
 }
 
 }  // namespace spaces::detail

@@ -112,7 +112,7 @@ void cache_fork_prepare() noexcept;
 void cache_fork_parent() noexcept;
 void cache_fork_child() noexcept;
 
-// ---- span.cpp: huge blocks in their own OS mapping ---------------------------
+// ---- huge.cpp: huge blocks in their own OS mapping ---------------------------
 
 /// Maps a run holding one block of `size` bytes aligned to `align`; the
 /// header is initialised as Huge but for heap/shard. nullptr, *err on failure.
@@ -238,6 +238,11 @@ SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size
                         std::size_t request) noexcept;
 /// Releases an empty small slab of the shard (owner thread).
 void release_small_slab(Shard* sh, SlabHeader* s) noexcept;
+/// Records a failed allocation for spaces_last_failure and sets errno.
+void record_failure(spaces_status_t status, Heap* refused, std::size_t request) noexcept;
+
+// ---- span.cpp: blocks too big for a small class -------------------------------
+
 /// A run holding one block of `size` bytes aligned to `align`: a span from
 /// the slab cache (header kind `kind`) or, above the huge threshold, an OS
 /// mapping (kind Huge). Charged to h; block at run_base + block_size, `size`
@@ -246,8 +251,6 @@ SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, Slab
 /// Blocks bigger than a small class or aligned beyond 512: spans and huge mappings.
 void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept;
 void free_large(SlabHeader* s) noexcept;
-/// Records a failed allocation for spaces_last_failure and sets errno.
-void record_failure(spaces_status_t status, Heap* refused, std::size_t request) noexcept;
 
 // ---- region.cpp ----------------------------------------------------------------
 
