@@ -1,12 +1,11 @@
 // ---------------------------------------------------------------------------
-// heap.cpp: heap life (create, destroy, reset), caps, nesting, the registry
-// of live heaps and the default heap.
+// heap.cpp: heap life (create, destroy, reset, collect), handles, nesting,
+// teardown hooks, retained slabs, the registry of live heaps and the
+// default heap. Caps are in cap.cpp.
 //
 // destroy and reset never touch objects: each shard's runs join the slab
 // cache as one spliced list (shard.cpp:shard_clear), so the cost is O(shards)
-// plus one release per large span and one munmap per huge block. Caps are
-// enforced when a run is charged (heap_charge), with a compare-and-swap per
-// level of nesting, so they hold exactly under any number of threads.
+// plus one release per large span and one munmap per huge block.
 // ---------------------------------------------------------------------------
 #include <cstdlib>
 #include <cstring>
@@ -109,13 +108,6 @@ void name_heap(Heap* h, const char* name) noexcept {
   h->name[i] = '\0';
 }
 
-void update_peak(Heap* h, std::size_t now) noexcept {
-  std::size_t peak = h->peak.load(std::memory_order_relaxed);
-  while (now > peak && !h->peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-  }
-}
-
-
 /// Releases the heap's large spans and huge mappings (uncharging them).
 void release_large(Heap* h) noexcept {
   std::size_t bytes = 0;
@@ -183,63 +175,7 @@ bool heap_is_valid(const Heap* h) noexcept {
   return true;
 }
 
-// ---- Caps -------------------------------------------------------------------
-
-namespace {
-
-/// Adds `bytes` to x's footprint unless that crosses its cap (a CAS loop, so
-/// it holds under any number of threads charging x).
-bool charge_level(Heap* x, std::size_t bytes) noexcept {
-  const std::size_t cap = x->cap.load(std::memory_order_relaxed);
-  std::size_t f = x->footprint.load(std::memory_order_relaxed);
-  do {
-    if (bytes > cap || f > cap - bytes) return false;
-  } while (!x->footprint.compare_exchange_weak(f, f + bytes, std::memory_order_relaxed));
-  update_peak(x, f + bytes);
-  return true;
-}
-
-bool has_room(const Heap* x, std::size_t bytes) noexcept {
-  const std::size_t cap = x->cap.load(std::memory_order_relaxed);
-  const std::size_t f = x->footprint.load(std::memory_order_relaxed);
-  return bytes <= cap && f <= cap - bytes;
-}
-
-bool refuse(Heap* x, Heap** refused) noexcept {
-  x->cap_failures.fetch_add(1, std::memory_order_relaxed);
-  *refused = x;
-  return false;
-}
-
-}  // namespace
-
-// A heap without a parent is charged with one CAS. A nested heap must be
-// charged at every level or at none, and without ever showing a charge it
-// will take back (another allocation seeing it would be refused for nothing):
-// under its root's charge lock, which every charge below that root takes,
-// the levels below the root only grow, so checking them first, then
-// charging the root by CAS (the root's own charges do not take the lock),
-// then adding to the levels below is exact.
-bool heap_charge(Heap* h, std::size_t bytes, Heap** refused) noexcept {
-  SPACES_TEST_POINT("charge", h);
-  if (h->parent == nullptr) return charge_level(h, bytes) || refuse(h, refused);
-  Heap* root = h->root;
-  LockGuard guard(root->charge_lock);
-  for (Heap* x = h; x != root; x = x->parent)
-    if (!has_room(x, bytes)) return refuse(x, refused);
-  SPACES_TEST_POINT("charge.nested", h);
-  if (!charge_level(root, bytes)) return refuse(root, refused);
-  for (Heap* x = h; x != root; x = x->parent) {
-    const std::size_t f = x->footprint.fetch_add(bytes, std::memory_order_relaxed);
-    update_peak(x, f + bytes);
-  }
-  return true;
-}
-
-void heap_uncharge(Heap* h, std::size_t bytes) noexcept {
-  if (bytes == 0) return;
-  for (Heap* x = h; x != nullptr; x = x->parent) x->footprint.fetch_sub(bytes, std::memory_order_relaxed);
-}
+// ---- Retained slabs ---------------------------------------------------------------
 
 std::size_t heap_trim_retained(Heap* h) noexcept {
   RunList runs;
