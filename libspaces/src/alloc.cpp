@@ -9,7 +9,8 @@
 // ---------------------------------------------------------------------------
 #include <cstring>
 
-#include "internal/internal.h"
+#include "internal/alloc.h"
+#include "internal/free.h"
 
 namespace spaces::detail {
 namespace {

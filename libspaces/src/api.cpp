@@ -9,7 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "internal/internal.h"
+#include "internal/alloc.h"
+#include "internal/free.h"
 
 using namespace spaces::detail;
 
@@ -52,14 +53,12 @@ const char* spaces_status_str(spaces_status_t status) noexcept {
 // ---- Heaps -------------------------------------------------------------------
 
 void spaces_heap_options_init(spaces_heap_options_t* o) noexcept {
-  if (o == nullptr) return;
-  std::memset(o, 0, sizeof(*o));
-  o->cap = SPACES_UNCAPPED;
-  o->discipline = SPACES_GENERAL;
+  if (o != nullptr) default_options(o);
 }
 
 spaces_status_t spaces_heap_create(const spaces_heap_options_t* options, spaces_heap_t** out) noexcept {
   if (out == nullptr) return SPACES_E_INVALID;
+  threads_init();
   Heap* h = nullptr;
   spaces_status_t s = heap_create(options, &h);
   *out = s == SPACES_OK ? to_handle(h) : nullptr;
@@ -238,61 +237,13 @@ spaces_status_t spaces_heap_stats(const spaces_heap_t* heap, spaces_stats_t* out
 spaces_status_t spaces_heap_print_stats(const spaces_heap_t* heap, FILE* out) noexcept {
   Heap* h = heap_checked(heap);
   if (h == nullptr || out == nullptr) return SPACES_E_INVALID;
-  spaces_stats_t s;
-  heap_stats(h, &s);
-  char cap[24] = "none";
-  if (s.cap != SPACES_UNCAPPED) std::snprintf(cap, sizeof(cap), "%zu", s.cap);
-  const int n = std::fprintf(out,
-                             "heap '%s' (%s)\n"
-                             "  live bytes      %zu\n"
-                             "  live blocks     %zu\n"
-                             "  footprint       %zu\n"
-                             "  peak footprint  %zu\n"
-                             "  cap             %s\n"
-                             "  slabs           %zu\n"
-                             "  allocations     %zu\n"
-                             "  frees           %zu\n"
-                             "  cap failures    %zu\n"
-                             "  resets          %zu\n",
-                             h->name, h->discipline == SPACES_REGION ? "region" : "general", s.live_bytes,
-                             s.live_blocks, s.footprint, s.peak_footprint, cap, s.slabs, s.alloc_count,
-                             s.free_count, s.cap_failures, s.resets);
-  return n < 0 ? SPACES_E_IO : SPACES_OK;
+  return heap_print_stats(h, out);
 }
 
 spaces_status_t spaces_heap_write_stats_json(const spaces_heap_t* heap, FILE* out) noexcept {
   Heap* h = heap_checked(heap);
   if (h == nullptr || out == nullptr) return SPACES_E_INVALID;
-  spaces_stats_t s;
-  heap_stats(h, &s);
-  // Heap names are the caller's bytes: escape what JSON requires.
-  char name[kHeapNameMax * 6 + 1];
-  std::size_t n = 0;
-  for (const char* c = h->name; *c != '\0'; ++c) {
-    const auto u = static_cast<unsigned char>(*c);
-    if (u == '"' || u == '\\') {
-      name[n++] = '\\';
-      name[n++] = static_cast<char>(u);
-    } else if (u < 0x20) {
-      static const char kHex[] = "0123456789abcdef";
-      const char esc[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
-      std::memcpy(name + n, esc, 6);
-      n += 6;
-    } else {
-      name[n++] = static_cast<char>(u);
-    }
-  }
-  name[n] = '\0';
-  char cap[24] = "null";
-  if (s.cap != SPACES_UNCAPPED) std::snprintf(cap, sizeof(cap), "%zu", s.cap);
-  const int w = std::fprintf(out,
-                             "{\"name\":\"%s\",\"discipline\":\"%s\",\"live_bytes\":%zu,\"live_blocks\":%zu,"
-                             "\"footprint\":%zu,\"peak_footprint\":%zu,\"cap\":%s,\"slabs\":%zu,"
-                             "\"alloc_count\":%zu,\"free_count\":%zu,\"cap_failures\":%zu,\"resets\":%zu}\n",
-                             name, h->discipline == SPACES_REGION ? "region" : "general", s.live_bytes,
-                             s.live_blocks, s.footprint, s.peak_footprint, cap, s.slabs, s.alloc_count,
-                             s.free_count, s.cap_failures, s.resets);
-  return w < 0 ? SPACES_E_IO : SPACES_OK;
+  return heap_write_stats_json(h, out);
 }
 
 spaces_status_t spaces_heap_walk(spaces_heap_t* heap, spaces_walk_fn fn, void* arg) noexcept {
@@ -303,8 +254,22 @@ spaces_status_t spaces_heap_walk(spaces_heap_t* heap, spaces_walk_fn fn, void* a
 
 // ---- Options ------------------------------------------------------------------------------
 
+namespace {
+
+/// A new SPACES_OPTION_DEFAULT_CAP applies to the default heap at once.
+spaces_status_t applied(spaces_status_t s) noexcept {
+  if (s != SPACES_OK) return s;
+  if (Heap* h = default_heap_if_created()) {
+    const long long cap = option(SPACES_OPTION_DEFAULT_CAP);
+    h->cap.store(cap > 0 ? static_cast<std::size_t>(cap) : SPACES_UNCAPPED, std::memory_order_relaxed);
+  }
+  return s;
+}
+
+}  // namespace
+
 spaces_status_t spaces_option_set(spaces_option_t option, long long value) noexcept {
-  return option_set(option, value);
+  return applied(option_set(option, value));
 }
 
 spaces_status_t spaces_option_get(spaces_option_t o, long long* out) noexcept {
@@ -315,7 +280,7 @@ spaces_status_t spaces_option_get(spaces_option_t o, long long* out) noexcept {
 }
 
 spaces_status_t spaces_option_set_str(const char* name, const char* value) noexcept {
-  return option_set_str(name, value);
+  return applied(option_set_str(name, value));
 }
 
 const char* spaces_option_name(spaces_option_t option) noexcept { return option_name(option); }

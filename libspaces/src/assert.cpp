@@ -8,7 +8,7 @@
 #include <cstdarg>
 #include <cstdlib>
 
-#include "internal/internal.h"
+#include "internal/base.h"
 
 namespace spaces::detail {
 namespace {

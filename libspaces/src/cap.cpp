@@ -9,7 +9,7 @@
 // root's charge lock (heap_charge explains why). Nothing here runs on a fast
 // path: only when a slab or span is acquired.
 // ---------------------------------------------------------------------------
-#include "internal/internal.h"
+#include "internal/heap.h"
 
 namespace spaces::detail {
 

@@ -1,75 +1,19 @@
 // ---------------------------------------------------------------------------
-// free.cpp: freeing a block that the fast path (internal.h:free_block) did
-// not take: full or junk-mode slabs, other threads' slabs, single-threaded
-// heaps freed from another thread, region blocks (a no-op), large and huge
-// blocks; and the owner's handling of blocks that other threads handed over
-// through the delayed list (remote.cpp).
+// free.cpp: the generic continuation of the free fast path (free.h), for
+// every block the one compare did not take: small blocks of full or
+// junk-mode slabs and of other threads' slabs (owner_free.cpp, remote.cpp),
+// region blocks (a no-op), large and huge blocks (span.cpp), and frees into
+// slabs that went back to the cache (reported).
 // ---------------------------------------------------------------------------
-#include <cstring>
-
-#include "internal/internal.h"
+#include "internal/thread.h"
 
 namespace spaces::detail {
 
-void slab_now_empty(SlabHeader* s) noexcept {
-  Shard* sh = s->shard.load(std::memory_order_relaxed);
-  if (sh->current[s->size_class] == s) {
-    // Keep the slab we allocate from, unless a cap asked for memory back.
-    if (SPACES_UNLIKELY(sh->trim_seen != sh->heap->trim_epoch.load(std::memory_order_relaxed))) shard_trim(sh);
-    return;
-  }
-  sh->partial[s->size_class].remove(s);
-  release_small_slab(sh, s);
-}
-
-SPACES_NO_SANITIZE_ADDRESS std::uint32_t owner_free(Shard* sh, SlabHeader* s, Block* b) noexcept {
-  const bool junk = option(SPACES_OPTION_JUNK) != 0;
-  if (junk) std::memset(static_cast<void*>(b), 0x5A, s->block_size);
-  const std::uint32_t used = push_local(s, b);
-  const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
-  if (o & kOwnerFull) {
-    // Not full any more: back on its queue, and FULL off the remote word.
-    clear_full(s);
-    sh->partial[s->size_class].push_back(s);
-  }
-  if (!junk && (o & kOwnerSlow) != 0)
-    s->owner.store(s->owner.load(std::memory_order_relaxed) & ~kOwnerSlow, std::memory_order_relaxed);
-  return used;
-}
-
-void free_local_slow(SlabHeader* s, Block* b) noexcept {
-  if (owner_free(s->shard.load(std::memory_order_relaxed), s, b) == 0) slab_now_empty(s);
-}
-
-SPACES_NO_SANITIZE_ADDRESS void drain_delayed(Shard* sh) noexcept {
-  std::size_t n = 0;
-  const std::uintptr_t tag = thread_tag();
-  SPACES_TEST_POINT("remote.drain", sh);
-  for (Block* b = take_delayed(sh, &n); b != nullptr;) {
-    Block* next = read_link(b);
-    SlabHeader* s = slab_of(b);
-    if (s->shard.load(std::memory_order_acquire) == sh) {
-      if (owner_free(sh, s, b) == 0) slab_now_empty(s);
-    } else {
-      // The slab moved on (a reclaim took it while this shard was abandoned):
-      // free the block as any other thread would.
-      free_generic(s, b, tag);
-    }
-    b = next;
-  }
-}
-
 void free_generic(SlabHeader* s, void* p, std::uintptr_t tag) noexcept {
   switch (s->kind) {
-    case SlabKind::Small: {
-      const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
-      if ((o & ~kOwnerFlags) == tag || (s->flags & kSlabSingleThreaded) != 0) {
-        free_local_slow(s, static_cast<Block*>(p));
-      } else {
-        free_remote(s, static_cast<Block*>(p));
-      }
+    case SlabKind::Small:
+      free_small(s, static_cast<Block*>(p), tag);
       return;
-    }
     case SlabKind::Region:
       return;  // region blocks die with their heap
     case SlabKind::Large:

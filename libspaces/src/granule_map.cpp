@@ -10,7 +10,7 @@
 // whoever holds the run it belongs to (slab_cache.cpp under its lock,
 // huge.cpp for huge mappings), one byte per run boundary.
 // ---------------------------------------------------------------------------
-#include "internal/internal.h"
+#include "internal/slab.h"
 
 namespace spaces::detail {
 

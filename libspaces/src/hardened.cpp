@@ -28,7 +28,7 @@
 // GiB of address space, mapped on demand and touched only where small slabs
 // are), so a slab's layout is the same in every build.
 // ---------------------------------------------------------------------------
-#include "internal/internal.h"
+#include "internal/slab.h"
 
 #if SPACES_HARDENED
 

@@ -11,11 +11,12 @@
 #include <cstring>
 #include <new>
 
-#include "internal/internal.h"
+#include "internal/heap.h"
 
 namespace spaces::detail {
 
 constinit std::atomic<Heap*> g_handle_slots[kMaxHeaps]{};
+constinit std::atomic<Heap*> g_default_heap{nullptr};
 
 namespace {
 
@@ -23,10 +24,8 @@ constinit std::atomic<std::uint64_t> g_next_id{1};
 constinit SpinLock g_registry_lock;
 constinit Heap* g_registry = nullptr;
 
-constinit std::atomic<Heap*> g_default_heap{nullptr};
-constinit SpinLock g_default_lock;
 
-// ---- Handles (internal.h explains the encoding) ----------------------------
+// ---- Handles (heap.h explains the encoding) ----------------------------
 
 constinit SpinLock g_handles_lock;
 constinit std::uint32_t g_handle_fresh = 1;  // the next slot never used; slot 0 is never used
@@ -137,9 +136,6 @@ void destroy_children(Heap* h) noexcept {
 
 }  // namespace
 
-const char* heap_name_of(const Heap* h) noexcept {
-  return h != nullptr && h->magic == kHeapMagic ? h->name : "?";
-}
 
 // ---- Invariants ----------------------------------------------------------------
 
@@ -236,10 +232,16 @@ bool default_heap_trim() noexcept {
 
 // ---- Life --------------------------------------------------------------------
 
+void default_options(spaces_heap_options_t* o) noexcept {
+  std::memset(o, 0, sizeof(*o));
+  o->cap = SPACES_UNCAPPED;
+  o->discipline = SPACES_GENERAL;
+}
+
 spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept {
   spaces_heap_options_t defaults;
   if (o == nullptr) {
-    spaces_heap_options_init(&defaults);
+    default_options(&defaults);
     o = &defaults;
   }
   // A C caller may pass any integer in an enum: look at it as one.
@@ -250,7 +252,6 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   if ((o->flags & ~(SPACES_HEAP_SINGLE_THREADED | SPACES_HEAP_RETAIN_ON_RESET)) != 0) return SPACES_E_INVALID;
   Heap* parent = nullptr;
   if (o->parent != nullptr && (parent = heap_checked(o->parent)) == nullptr) return SPACES_E_INVALID;
-  threads_init();
 
   void* mem = meta_alloc(sizeof(Heap));
   if (mem == nullptr) return SPACES_E_NOMEM;
@@ -361,34 +362,11 @@ spaces_status_t heap_reset(Heap* h) noexcept {
 
 // ---- Default heap --------------------------------------------------------------
 
-Heap* default_heap() noexcept {
-  Heap* h = g_default_heap.load(std::memory_order_acquire);
-  if (SPACES_LIKELY(h != nullptr)) return h;
-  // Initialise before taking the lock: libc may call malloc from inside it,
-  // and that nested call must be able to create the heap itself.
-  threads_init();
-  LockGuard guard(g_default_lock);
-  h = g_default_heap.load(std::memory_order_relaxed);
-  if (h != nullptr) return h;
-  spaces_heap_options_t o;
-  spaces_heap_options_init(&o);
-  o.name = "default";
-  const long long cap = option(SPACES_OPTION_DEFAULT_CAP);
-  o.cap = cap > 0 ? static_cast<std::size_t>(cap) : SPACES_UNCAPPED;
-  if (heap_create(&o, &h) != SPACES_OK) return nullptr;
-  g_default_heap.store(h, std::memory_order_release);
-  if (option(SPACES_OPTION_STATS_AT_EXIT) != 0) {
-    std::atexit([] { spaces_heap_print_stats(to_handle(g_default_heap.load(std::memory_order_acquire)), stderr); });
-  }
-  return h;
-}
-
 Heap* default_heap_if_created() noexcept { return g_default_heap.load(std::memory_order_acquire); }
 
 // ---- fork ------------------------------------------------------------------------
 
 void heap_registry_fork_prepare() noexcept {
-  g_default_lock.lock();
   g_handles_lock.lock();
   g_registry_lock.lock();
   for (Heap* h = g_registry; h != nullptr; h = h->registry_next) h->lock.lock();
@@ -398,14 +376,12 @@ void heap_registry_fork_parent() noexcept {
   for (Heap* h = g_registry; h != nullptr; h = h->registry_next) h->lock.unlock();
   g_registry_lock.unlock();
   g_handles_lock.unlock();
-  g_default_lock.unlock();
 }
 
 void heap_registry_fork_child() noexcept {
   for (Heap* h = g_registry; h != nullptr; h = h->registry_next) h->lock.reset_after_fork();
   g_registry_lock.reset_after_fork();
   g_handles_lock.reset_after_fork();
-  g_default_lock.reset_after_fork();
 }
 
 /// Calls f(h) for every live heap, under the registry lock (fork child, exit stats).

@@ -10,7 +10,7 @@
 // ---------------------------------------------------------------------------
 #include <cstring>
 
-#include "internal/internal.h"
+#include "internal/slab.h"
 
 namespace spaces::detail {
 

@@ -9,7 +9,7 @@
 // ---------------------------------------------------------------------------
 #include <cstring>
 
-#include "internal/internal.h"
+#include "internal/base.h"
 
 namespace spaces::detail {
 namespace {

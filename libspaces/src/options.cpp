@@ -11,7 +11,7 @@
 #include <climits>
 #include <cstring>
 
-#include "internal/internal.h"
+#include "internal/base.h"
 
 namespace spaces::detail {
 namespace {
@@ -83,13 +83,9 @@ bool parse_value(const OptionRow& row, const char* text, long long* out) noexcep
   return true;
 }
 
-void apply(spaces_option_t o, long long v) noexcept {
-  g_options[o].store(v, std::memory_order_relaxed);
-  if (o == SPACES_OPTION_DEFAULT_CAP && g_options_state.load(std::memory_order_acquire) == 2) {
-    if (Heap* h = default_heap_if_created())
-      h->cap.store(v > 0 ? static_cast<std::size_t>(v) : SPACES_UNCAPPED, std::memory_order_relaxed);
-  }
-}
+/// Sets an option. (A new default cap reaches the default heap in api.cpp,
+/// which sits above the heaps.)
+void apply(spaces_option_t o, long long v) noexcept { g_options[o].store(v, std::memory_order_relaxed); }
 
 }  // namespace
 

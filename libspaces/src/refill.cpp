@@ -7,37 +7,15 @@
 // ---------------------------------------------------------------------------
 #include <cstring>
 
-#include "internal/internal.h"
+#include "internal/heap.h"
 
 namespace spaces::detail {
 namespace {
 
-/// Blocks carved per extension: about one OS page, at least one block, so a
-/// fresh slab is touched page by page as it is used (mimalloc's extend).
-constexpr std::size_t kExtendBytes = 4096;
 
 bool junk_enabled() noexcept { return option(SPACES_OPTION_JUNK) != 0; }
 
 bool h_single(const Shard* sh) noexcept { return sh->heap->single != 0; }
-
-/// Carves the next blocks of a small slab onto its (empty) free list, in
-/// address order. False when the slab is fully carved.
-SPACES_NO_SANITIZE_ADDRESS bool extend(SlabHeader* s) noexcept {
-  if (s->carved >= s->capacity) return false;
-  const std::size_t bs = s->block_size;
-  std::size_t n = kExtendBytes / bs;
-  if (n == 0) n = 1;
-  if (n > static_cast<std::size_t>(s->capacity - s->carved)) n = s->capacity - s->carved;
-  char* first = slab_blocks(s) + s->carved * bs;
-  for (std::size_t i = 0; i + 1 < n; ++i)
-    write_link(reinterpret_cast<Block*>(first + i * bs), reinterpret_cast<Block*>(first + (i + 1) * bs));
-  write_link(reinterpret_cast<Block*>(first + (n - 1) * bs), nullptr);
-  if constexpr (SPACES_HARDENED)
-    for (std::size_t i = 0; i < n; ++i) hardened_on_carve(first + i * bs);
-  s->free = reinterpret_cast<Block*>(first);
-  s->carved = static_cast<std::uint16_t>(s->carved + n);
-  return true;
-}
 
 /// Gives the slab's free list blocks: its own frees first, then frees from
 /// other threads, then uncarved space. False if it has none at all.
@@ -49,7 +27,7 @@ bool refill_free_list(SlabHeader* s) noexcept {
     return true;
   }
   if (collect_remote(s) != 0) return true;
-  return extend(s);
+  return carve(s);
 }
 
 SPACES_NO_SANITIZE_ADDRESS void* pop(SlabHeader* s, std::size_t size) noexcept { return pop_block(s, s->free, size); }

@@ -9,7 +9,7 @@
 // mapping, so they never waste a slab's tail. Region blocks are never freed
 // one by one; reset and destroy release whole slabs.
 // ---------------------------------------------------------------------------
-#include "internal/internal.h"
+#include "internal/heap.h"
 
 namespace spaces::detail {
 namespace {

@@ -40,7 +40,7 @@
 // ---------------------------------------------------------------------------
 #include <cstring>
 
-#include "internal/internal.h"
+#include "internal/slab.h"
 
 namespace spaces::detail {
 namespace {

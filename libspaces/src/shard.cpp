@@ -11,7 +11,7 @@
 #include <array>
 #include <cstring>
 
-#include "internal/internal.h"
+#include "internal/heap.h"
 
 namespace spaces::detail {
 

@@ -1,13 +1,39 @@
 // ---------------------------------------------------------------------------
 // slab.cpp: what holds for every run's header (slab_is_valid and the report
-// of a broken invariant) and the empty sentinel slab every size class starts
-// with.
+// of a broken invariant), the empty sentinel slab every size class starts
+// with, and carving a small slab's blocks a page at a time.
 // ---------------------------------------------------------------------------
-#include "internal/internal.h"
+#include "internal/slab.h"
 
 namespace spaces::detail {
 
 constinit SlabHeader g_empty_slab{};
+
+// ---- Carving ----------------------------------------------------------------------
+
+namespace {
+/// Blocks carved per extension: about one OS page, at least one block, so a
+/// fresh slab is touched page by page as it is used (mimalloc's extend).
+constexpr std::size_t kExtendBytes = 4096;
+}  // namespace
+
+SPACES_NO_SANITIZE_ADDRESS bool carve(SlabHeader* s) noexcept {
+  if (s->carved >= s->capacity) return false;
+  const std::size_t bs = s->block_size;
+  std::size_t n = kExtendBytes / bs;
+  if (n == 0) n = 1;
+  if (n > static_cast<std::size_t>(s->capacity - s->carved)) n = s->capacity - s->carved;
+  char* first = slab_blocks(s) + s->carved * bs;
+  for (std::size_t i = 0; i + 1 < n; ++i)
+    write_link(reinterpret_cast<Block*>(first + i * bs), reinterpret_cast<Block*>(first + (i + 1) * bs));
+  write_link(reinterpret_cast<Block*>(first + (n - 1) * bs), nullptr);
+  if constexpr (SPACES_HARDENED)
+    for (std::size_t i = 0; i < n; ++i) hardened_on_carve(first + i * bs);
+  s->free = reinterpret_cast<Block*>(first);
+  s->carved = static_cast<std::uint16_t>(s->carved + n);
+  return true;
+}
+
 
 bool invariant_failed(const char* what, const void* object) noexcept {
   message("spaces: invariant failed: %s (%p)\n", what, object);

@@ -27,7 +27,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "internal/internal.h"
+#include "internal/slab.h"
 
 namespace spaces::detail {
 namespace {

@@ -10,7 +10,7 @@
 // listed on the heap (large or huge) under its lock, for stats, walk and
 // teardown.
 // ---------------------------------------------------------------------------
-#include "internal/internal.h"
+#include "internal/heap.h"
 
 namespace spaces::detail {
 

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "internal/internal.h"
+#include "internal/heap.h"
 
 namespace spaces::detail {
 
@@ -77,6 +77,64 @@ DefaultHeapInfo default_heap_info() noexcept {
     d.huge_bytes += r->slabs * kSlabSize;
   }
   return d;
+}
+
+// ---- Printing -------------------------------------------------------------------
+
+spaces_status_t heap_print_stats(const Heap* h, std::FILE* out) noexcept {
+  spaces_stats_t s;
+  heap_stats(const_cast<Heap*>(h), &s);
+  char cap[24] = "none";
+  if (s.cap != SPACES_UNCAPPED) std::snprintf(cap, sizeof(cap), "%zu", s.cap);
+  const int n = std::fprintf(out,
+                             "heap '%s' (%s)\n"
+                             "  live bytes      %zu\n"
+                             "  live blocks     %zu\n"
+                             "  footprint       %zu\n"
+                             "  peak footprint  %zu\n"
+                             "  cap             %s\n"
+                             "  slabs           %zu\n"
+                             "  allocations     %zu\n"
+                             "  frees           %zu\n"
+                             "  cap failures    %zu\n"
+                             "  resets          %zu\n",
+                             h->name, h->discipline == SPACES_REGION ? "region" : "general", s.live_bytes,
+                             s.live_blocks, s.footprint, s.peak_footprint, cap, s.slabs, s.alloc_count,
+                             s.free_count, s.cap_failures, s.resets);
+  return n < 0 ? SPACES_E_IO : SPACES_OK;
+}
+
+spaces_status_t heap_write_stats_json(const Heap* h, std::FILE* out) noexcept {
+  spaces_stats_t s;
+  heap_stats(const_cast<Heap*>(h), &s);
+  // Heap names are the caller's bytes: escape what JSON requires.
+  char name[kHeapNameMax * 6 + 1];
+  std::size_t n = 0;
+  for (const char* c = h->name; *c != '\0'; ++c) {
+    const auto u = static_cast<unsigned char>(*c);
+    if (u == '"' || u == '\\') {
+      name[n++] = '\\';
+      name[n++] = static_cast<char>(u);
+    } else if (u < 0x20) {
+      static const char kHex[] = "0123456789abcdef";
+      const char esc[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
+      std::memcpy(name + n, esc, 6);
+      n += 6;
+    } else {
+      name[n++] = static_cast<char>(u);
+    }
+  }
+  name[n] = '\0';
+  char cap[24] = "null";
+  if (s.cap != SPACES_UNCAPPED) std::snprintf(cap, sizeof(cap), "%zu", s.cap);
+  const int w = std::fprintf(out,
+                             "{\"name\":\"%s\",\"discipline\":\"%s\",\"live_bytes\":%zu,\"live_blocks\":%zu,"
+                             "\"footprint\":%zu,\"peak_footprint\":%zu,\"cap\":%s,\"slabs\":%zu,"
+                             "\"alloc_count\":%zu,\"free_count\":%zu,\"cap_failures\":%zu,\"resets\":%zu}\n",
+                             name, h->discipline == SPACES_REGION ? "region" : "general", s.live_bytes,
+                             s.live_blocks, s.footprint, s.peak_footprint, cap, s.slabs, s.alloc_count,
+                             s.free_count, s.cap_failures, s.resets);
+  return w < 0 ? SPACES_E_IO : SPACES_OK;
 }
 
 // ---- Walk --------------------------------------------------------------------

@@ -13,7 +13,8 @@
 #include <vector>
 
 #include "interleaving.hpp"
-#include "internal/internal.h"
+#include "internal/alloc.h"
+#include "internal/free.h"
 #include "test_util.hpp"
 
 using namespace spaces::detail;

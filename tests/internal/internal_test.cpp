@@ -5,7 +5,8 @@
 
 #include <vector>
 
-#include "internal/internal.h"
+#include "internal/alloc.h"
+#include "internal/free.h"
 #include "test_util.hpp"
 
 using namespace spaces::detail;

@@ -313,6 +313,12 @@ struct Heap {
   Shard shard0;               ///< the single-threaded heap's shard; the first thread's otherwise
 };
 
+/// The heap's name for a message, or "?" when h does not look alive (heap
+/// structs are type-stable, so any Heap* may be read).
+inline const char* heap_name_of(const Heap* h) noexcept {
+  return h != nullptr && h->magic == kHeapMagic ? h->name : "?";
+}
+
 // ---- ThreadCtx -------------------------------------------------------------------
 
 inline constexpr std::size_t kShardCacheSize = 8;

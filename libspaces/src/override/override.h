@@ -8,7 +8,8 @@
 #ifndef SPACES_OVERRIDE_OVERRIDE_H
 #define SPACES_OVERRIDE_OVERRIDE_H
 
-#include "../internal/internal.h"
+#include "../internal/alloc.h"
+#include "../internal/free.h"
 
 #define SPACES_EXPORT __attribute__((visibility("default")))
 

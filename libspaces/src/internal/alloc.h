@@ -1,0 +1,54 @@
+// ---------------------------------------------------------------------------
+// internal/alloc.h: the allocation fast paths, inline so that api.cpp and
+// override/ compile them into their entry points.
+//
+// Every function an allocation can go through, fast path first:
+//
+//   spaces_alloc (api.cpp)                malloc, operator new (override/)
+//     heap_checked (heap.h): the handle     default_shard (thread.h): TLS
+//     shard_of (thread.h): TLS cache          |
+//     |                                       |
+//     +-> alloc_direct (<= 1 KiB)  /  alloc_class (larger small blocks)
+//           pop_block (slab.h)                 the whole fast path: one load,
+//           |                                  one test, a pop, used++
+//           +-> alloc_small_slow (refill.cpp)  the class's current slab is empty:
+//                 shard_trim, refill_current, drain_delayed, take_partial,
+//                 shard_reclaim_abandoned, open_small_slab
+//                   acquire_run -> charge (cap.cpp) -> cache_acquire
+//                   (slab_cache.cpp) -> os::map_aligned
+//   heap_alloc_generic (alloc.cpp)        aligned, large, region, realloc:
+//     alloc_large (span.cpp)               spans and huge mappings
+//     spaces_cursor_alloc (spaces.h)       region heaps: region.cpp behind it
+// ---------------------------------------------------------------------------
+#ifndef SPACES_INTERNAL_ALLOC_H
+#define SPACES_INTERNAL_ALLOC_H
+
+#include "thread.h"
+
+namespace spaces::detail {
+
+/// The small-block fast path: pop the free list of the class's current slab.
+SPACES_FAST_PATH void* alloc_class(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
+  SlabHeader* s = sh->current[sc];
+  Block* b = s->free;
+  if (SPACES_LIKELY(b != nullptr)) return pop_block(s, b, size);
+  return alloc_small_slow(sh, sc, size);
+}
+
+/// The fast path for blocks up to 1 KiB: one load finds the current slab.
+SPACES_FAST_PATH void* alloc_direct(Shard* sh, std::size_t size) noexcept {
+  SlabHeader* s = sh->direct[direct_index(size)];
+  Block* b = s->free;
+  if (SPACES_LIKELY(b != nullptr)) return pop_block(s, b, size);
+  return alloc_small_slow(sh, size_to_class(size), size);
+}
+
+/// Any small block (size <= kMaxSmallSize).
+SPACES_ALWAYS_INLINE void* alloc_small(Shard* sh, std::size_t size) noexcept {
+  if (SPACES_LIKELY(size <= kMaxDirectSize)) return alloc_direct(sh, size);
+  return alloc_class(sh, size_to_class(size), size);
+}
+
+}  // namespace spaces::detail
+
+#endif  // SPACES_INTERNAL_ALLOC_H

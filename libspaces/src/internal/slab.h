@@ -1,0 +1,113 @@
+// ---------------------------------------------------------------------------
+// internal/slab.h: the slab layer: runs and what they hold, knowing no
+// heap's or shard's policy. The granule map, the slab cache, huge mappings,
+// a slab's invariants, the block lists every small slab keeps (popping,
+// pushing, carving) and the remote-free protocol (remote.cpp), and the
+// hardened checks.
+// ---------------------------------------------------------------------------
+#ifndef SPACES_INTERNAL_SLAB_H
+#define SPACES_INTERNAL_SLAB_H
+
+#include "base.h"
+#include "granule_map.h"
+#include "hardened.h"
+
+namespace spaces::detail {
+
+// ---- slab.cpp: the granule map and slab invariants ---------------------------
+
+/// Every invariant of a run's header (types.h). Owner thread, or a
+/// quiescent heap. False after printing the invariant that failed.
+bool slab_is_valid(const SlabHeader* s) noexcept;
+/// Prints "spaces: invariant failed: <what> (<object>)" and returns false:
+/// the checkers report which equation broke before the assertion aborts.
+bool invariant_failed(const char* what, const void* object) noexcept;
+#define SPACES_INVALID(what, object) ::spaces::detail::invariant_failed(what, object)
+
+/// The header shared by every empty size class of every shard: its free
+/// list is null, so alloc_small falls through to the slow path.
+extern SPACES_HIDDEN SlabHeader g_empty_slab;
+
+// ---- slab_cache.cpp: the process-wide cache of free runs ---------------------
+
+/// A run of exactly `slabs` slabs whose base + offset is a multiple of
+/// `align` (align > kSlabSize only matters with offset == kSlabSize). The
+/// header is zeroed but for `slabs`; the map marks it Head/Interior. nullptr
+/// and *err = ENOMEM when the OS refuses.
+SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offset, int* err) noexcept;
+/// Marks a run that is about to be released as free (magic, kind, owner 0),
+/// so a later free of one of its blocks is reported, not taken as live.
+void retire_header(SlabHeader* run) noexcept;
+/// Takes back one run (any length) as warm memory.
+void cache_release(SlabHeader* run) noexcept;
+/// Takes back a whole list of runs holding `slabs` slabs in O(1): the list
+/// is spliced, its headers are not touched.
+void cache_release_list(RunList& runs, std::size_t slabs) noexcept;
+/// Returns warm memory to the OS: all of it (`all`) or what exceeds the
+/// cache bound or the decommit delay.
+void cache_collect(bool all) noexcept;
+/// Slabs held warm / cold (tests and stats).
+std::size_t cache_warm_slabs() noexcept;
+/// Every invariant of the slab cache: each free run once, marked free, its
+/// length counted. Takes the cache lock. O(free runs).
+bool cache_is_valid() noexcept;
+void cache_fork_prepare() noexcept;
+void cache_fork_parent() noexcept;
+void cache_fork_child() noexcept;
+
+// ---- huge.cpp: huge blocks in their own OS mapping ---------------------------
+
+/// Maps a run holding one block of `size` bytes aligned to `align`; the
+/// header is initialised as Huge but for heap/shard. nullptr, *err on failure.
+SlabHeader* huge_map(std::size_t size, std::size_t align, int* err) noexcept;
+void huge_unmap(SlabHeader* s) noexcept;
+
+// ---- slab.cpp / refill: a small slab's own lists -----------------------------------
+
+/// Pops a block from slab s (owner thread; s->free is not null).
+SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void* pop_block(SlabHeader* s, Block* b, std::size_t size) noexcept {
+  hardened_on_alloc(s, b);  // before its link is read: b may be a corrupted list's garbage
+  s->free = read_link(b);
+  s->used.store(s->used.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  poison_alloc(b, size, s->block_size);
+  vg_alloc(s->heap, b, size);
+  return b;
+}
+
+/// Pushes a block on its slab's local free list (owner thread) and returns
+/// the slab's remaining used count.
+SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS std::uint32_t push_local(SlabHeader* s, Block* b) noexcept {
+  vg_free(s->heap, b);
+  poison(b, s->block_size);
+  hardened_on_owner_free(s, b);
+  write_link(b, s->local_free);
+  s->local_free = b;
+  s->frees.store(s->frees.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  const std::uint32_t used = s->used.load(std::memory_order_relaxed) - 1;
+  s->used.store(used, std::memory_order_relaxed);
+  return used;
+}
+
+/// Carves the next blocks of a small slab onto its (empty) free list, in
+/// address order, about a page at a time. False when the slab is fully carved.
+bool carve(SlabHeader* s) noexcept;
+
+// ---- remote.cpp: frees from other threads -----------------------------------
+
+/// A free by a thread that does not own the small slab s (any thread).
+void free_remote(SlabHeader* s, Block* b) noexcept;
+/// Owner: moves the slab's remote frees to its free list; returns how many.
+/// A corrupted list aborts with a message naming the heap.
+std::uint32_t collect_remote(SlabHeader* s) noexcept;
+/// Owner: marks an exhausted slab full (kOwnerFull and kRemoteFull). False
+/// if remote frees arrived first: collect them instead.
+bool try_mark_full(SlabHeader* s) noexcept;
+/// Owner: the slab is not full any more (clears both full flags).
+void clear_full(SlabHeader* s) noexcept;
+/// Owner (or the heap lock's holder for an abandoned shard): takes the
+/// shard's delayed list; *count is its length (bounded, else it aborts).
+Block* take_delayed(Shard* sh, std::size_t* count) noexcept;
+
+}  // namespace spaces::detail
+
+#endif  // SPACES_INTERNAL_SLAB_H
