@@ -1,6 +1,6 @@
 // ---------------------------------------------------------------------------
-// refill.cpp: the slow paths of allocation: refilling a size class, opening
-// and releasing small slabs, acquiring runs under the cap, large blocks.
+// refill.cpp: the small-block slow path (alloc_small_slow, a flat sequence
+// of named attempts) and the opening and release of small slabs.
 //
 // Everything here runs when a fast path missed, so it may take locks, count,
 // and tidy up; nothing here runs per allocation in the common case.
@@ -12,10 +12,7 @@
 namespace spaces::detail {
 namespace {
 
-
 bool junk_enabled() noexcept { return option(SPACES_OPTION_JUNK) != 0; }
-
-bool h_single(const Shard* sh) noexcept { return sh->heap->single != 0; }
 
 /// Gives the slab's free list blocks: its own frees first, then frees from
 /// other threads, then uncarved space. False if it has none at all.
@@ -69,63 +66,84 @@ SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) no
 
 // ---- Small blocks -------------------------------------------------------------
 
+namespace {
+
+/// Attempt 1: the current slab's own frees (local, then remote), then its
+/// uncarved space. A slab with none left is marked full and stops being
+/// current; nullptr then.
+SlabHeader* refill_current(Shard* sh, std::uint32_t sc) noexcept {
+  SlabHeader* s = sh->current[sc];
+  if (s == &g_empty_slab) return nullptr;
+  for (;;) {
+    if (refill_free_list(s)) return s;
+    if (try_mark_full(s)) break;  // else a remote free arrived: collect it
+  }
+  set_current(sh, sc, &g_empty_slab);
+  return nullptr;
+}
+
+/// Attempt 3: the first slab of the class's partial queue that has blocks;
+/// the others are marked full on the way.
+SlabHeader* take_partial(Shard* sh, std::uint32_t sc) noexcept {
+  while (SlabHeader* s = sh->partial[sc].pop_front()) {
+    if (refill_free_list(s)) return s;
+    if (!try_mark_full(s)) sh->partial[sc].push_front(s);  // a remote free arrived: retry it
+  }
+  return nullptr;
+}
+
+/// Attempt 4: the class's slabs of threads that exited (multi-threaded
+/// heaps), then the partial queue again.
+SlabHeader* take_reclaimed(Shard* sh, std::uint32_t sc) noexcept {
+  if (sh->heap->single || !shard_reclaim_abandoned(sh, sc)) return nullptr;
+  return take_partial(sh, sc);
+}
+
+/// Attempt 5: a new slab (acquire_run: a retained slab, the slab cache, the
+/// OS; at the cap: collect, the cap handler, one retry).
+SlabHeader* take_new(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
+  SlabHeader* s = open_small_slab(sh, sc, size);
+  if (s != nullptr) refill_free_list(s);
+  return s;
+}
+
+/// Junk mode: the block is filled with 0xA5 and its slab does not stay
+/// current, so that every allocation comes back here.
+void junk_fill(Shard* sh, std::uint32_t sc, SlabHeader* s, void* block, std::size_t size) noexcept {
+  std::memset(block, 0xA5, size);
+  s->owner.fetch_or(kOwnerSlow, std::memory_order_relaxed);
+  set_current(sh, sc, &g_empty_slab);
+  const bool has_free = s->free != nullptr || s->local_free != nullptr || s->carved < s->capacity;
+  if (has_free || !try_mark_full(s)) sh->partial[sc].push_front(s);
+}
+
+}  // namespace
+
 // alloc_small missed: the current slab of class sc has an empty free list,
-// or there is no current slab (the shared empty sentinel). Tried in order:
+// or there is no current slab (the shared empty sentinel). The attempts, in
+// order (each returns a slab with a non-empty free list, or nullptr):
 //   0. if a cap refused memory since this shard last looked (trim_epoch),
 //      give back the shard's empty slabs first (shard.cpp:shard_trim)
-//   1. the current slab's own frees (local, then remote), then its uncarved space
-//   2. blocks other threads freed into full slabs (the shard's delayed list),
-//      which puts those slabs back on their partial queues
-//   3. the next slab on the class's partial queue
-//   4. a new slab (acquire_run: retained slab, slab cache, OS; at the cap the
-//      retained slabs are given back, then the cap handler runs, one retry)
-// In junk mode the slab is not left current, so every allocation comes back
-// here to be filled with 0xA5.
+//   1. refill_current: the current slab's frees and uncarved space
+//   2. drain_delayed: blocks other threads freed into full slabs, which puts
+//      those slabs back on their partial queues (owner_free.cpp)
+//   3. take_partial: the class's partial queue
+//   4. take_reclaimed: what exited threads left
+//   5. take_new: a new slab
 void* alloc_small_slow(Shard* sh, std::uint32_t sc, std::size_t size) noexcept {
   SPACES_TEST_POINT("refill.slow", sh);
   if (SPACES_UNLIKELY(sh->trim_seen != sh->heap->trim_epoch.load(std::memory_order_relaxed))) shard_trim(sh);
-  SlabHeader* s = sh->current[sc];
-  void* block = nullptr;
-  if (s != &g_empty_slab) {
-    while (block == nullptr) {
-      if (refill_free_list(s)) {
-        block = pop(s, size);
-      } else if (try_mark_full(s)) {
-        set_current(sh, sc, &g_empty_slab);
-        break;
-      }
-    }
-  }
-  if (block == nullptr) {
+  SlabHeader* s = refill_current(sh, sc);
+  if (s == nullptr) {
     drain_delayed(sh);
-    for (bool reclaimed = false;;) {
-      while ((s = sh->partial[sc].pop_front()) != nullptr) {
-        if (refill_free_list(s)) {
-          block = pop(s, size);
-          break;
-        }
-        if (!try_mark_full(s)) sh->partial[sc].push_front(s);  // a remote free arrived: retry it
-      }
-      if (block != nullptr || reclaimed || h_single(sh)) break;
-      // Before taking a new slab, take over what exited threads left.
-      reclaimed = true;
-      if (!shard_reclaim_abandoned(sh, sc)) break;
-    }
-    if (block == nullptr) {
-      s = open_small_slab(sh, sc, size);
-      if (s == nullptr) return nullptr;
-      refill_free_list(s);
-      block = pop(s, size);
-    }
+    s = take_partial(sh, sc);
+    if (s == nullptr) s = take_reclaimed(sh, sc);
+    if (s == nullptr) s = take_new(sh, sc, size);
+    if (s == nullptr) return nullptr;
     set_current(sh, sc, s);
   }
-  if (SPACES_UNLIKELY(junk_enabled())) {
-    std::memset(block, 0xA5, size);
-    s->owner.fetch_or(kOwnerSlow, std::memory_order_relaxed);
-    set_current(sh, sc, &g_empty_slab);
-    if (s->free != nullptr || s->local_free != nullptr || s->carved < s->capacity) sh->partial[sc].push_front(s);
-    else if (!try_mark_full(s)) sh->partial[sc].push_front(s);
-  }
+  void* block = pop(s, size);
+  if (SPACES_UNLIKELY(junk_enabled())) junk_fill(sh, sc, s, block, size);
   SPACES_ASSERT_EXPENSIVE(shard_class_is_valid(sh, sc));
   return block;
 }

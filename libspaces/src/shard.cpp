@@ -152,15 +152,6 @@ void detach_empty(Shard* sh, SlabHeader* r, Shard* into, RunList& empties) noexc
   empties.push_front(r);
 }
 
-/// After its remote frees were collected: a slab marked full that has free
-/// blocks again goes back on its partial queue.
-void requeue_if_unfull(Shard* sh, SlabHeader* r) noexcept {
-  if ((r->owner.load(std::memory_order_relaxed) & kOwnerFull) != 0 &&
-      (r->free != nullptr || r->local_free != nullptr)) {
-    clear_full(r);
-    sh->partial[r->size_class].push_back(r);
-  }
-}
 
 /// Returns `empties` to the slab cache and uncharges them (no lock held).
 void release_empties(Heap* h, RunList& empties) noexcept {
@@ -172,22 +163,41 @@ void release_empties(Heap* h, RunList& empties) noexcept {
 
 }  // namespace
 
+void requeue_if_unfull(Shard* sh, SlabHeader* r) noexcept {
+  if ((r->owner.load(std::memory_order_relaxed) & kOwnerFull) != 0 &&
+      (r->free != nullptr || r->local_free != nullptr)) {
+    clear_full(r);
+    sh->partial[r->size_class].push_back(r);
+  }
+}
+
+namespace {
+
+/// Collects the remote frees of every small slab of sh (heap lock held, as
+/// sh's owner): the empty ones go to `empties`, the full ones that have
+/// blocks again back on their queues.
+void collect_runs_locked(Shard* sh, RunList& empties) noexcept {
+  for (SlabHeader* r = sh->runs.front(); r != nullptr;) {
+    SlabHeader* next = r->next;
+    SPACES_TEST_POINT("shard.collect_walk", r);
+    if (r->kind == SlabKind::Small) {
+      collect_remote(r);
+      if (r->used.load(std::memory_order_relaxed) == 0) detach_empty(sh, r, sh, empties);
+      else requeue_if_unfull(sh, r);
+    }
+    r = next;
+  }
+}
+
+}  // namespace
+
 void shard_collect(Shard* sh) noexcept {
   drain_delayed(sh);
   Heap* h = sh->heap;
   RunList empties;
   {
     LockGuard guard(h->lock);
-    for (SlabHeader* r = sh->runs.front(); r != nullptr;) {
-      SlabHeader* next = r->next;
-      SPACES_TEST_POINT("shard.collect_walk", r);
-      if (r->kind == SlabKind::Small) {
-        collect_remote(r);
-        if (r->used.load(std::memory_order_relaxed) == 0) detach_empty(sh, r, sh, empties);
-        else requeue_if_unfull(sh, r);
-      }
-      r = next;
-    }
+    collect_runs_locked(sh, empties);
     SPACES_ASSERT_EXPENSIVE(shard_is_valid(sh));
   }
   release_empties(h, empties);
@@ -297,15 +307,7 @@ void shard_collect_abandoned(Heap* h) noexcept {
       if (v->tag.load(std::memory_order_relaxed) != 0) return;
       if (v->forked) shard_repair_after_fork(v);
       drain_abandoned(v, v, empties);
-      for (SlabHeader* r = v->runs.front(); r != nullptr;) {
-        SlabHeader* next = r->next;
-        if (r->kind == SlabKind::Small) {
-          collect_remote(r);
-          if (r->used.load(std::memory_order_relaxed) == 0) detach_empty(v, r, v, empties);
-          else requeue_if_unfull(v, r);
-        }
-        r = next;
-      }
+      collect_runs_locked(v, empties);
     });
   }
   release_empties(h, empties);

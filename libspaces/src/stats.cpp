@@ -172,10 +172,7 @@ void settle_remote_frees(Heap* h) noexcept {
     for (SlabHeader* r = v->runs.front(); r != nullptr; r = r->next) {
       if (r->kind != SlabKind::Small) continue;
       collect_remote(r);
-      if ((r->owner.load(std::memory_order_relaxed) & kOwnerFull) != 0 && r->free != nullptr) {
-        clear_full(r);
-        v->partial[r->size_class].push_back(r);
-      }
+      requeue_if_unfull(v, r);
     }
   });
 }

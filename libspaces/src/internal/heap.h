@@ -148,6 +148,10 @@ void shard_collect(Shard* sh) noexcept;
 /// caught between two stores of a fast path: recounts its slabs' `used` from
 /// their lists before anyone relies on it (heap lock held). O(free blocks).
 void shard_repair_after_fork(Shard* sh) noexcept;
+/// After a slab's remote frees were collected (its owner, or the heap lock's
+/// holder): marked full but with free blocks again, it goes back on its
+/// partial queue.
+void requeue_if_unfull(Shard* sh, SlabHeader* r) noexcept;
 /// shard_collect when a cap asked (Heap::trim_epoch moved past Shard::trim_seen).
 void shard_trim(Shard* sh) noexcept;
 /// The same for every abandoned shard of h (their threads exited), done by
