@@ -1,7 +1,7 @@
 // ---------------------------------------------------------------------------
 // peer_jemalloc.cpp: a jemalloc arena as a peer of spaces heaps, in its own
-// process because linking jemalloc replaces malloc process-wide
-// (TOOLCHAIN.md). Same loops and inputs as alloc_teardown (bench_common.hpp).
+// process because linking jemalloc replaces malloc process-wide (and with
+// several such libraries the link order would decide). Same loops and inputs as alloc_teardown (bench_common.hpp).
 //   teardown arena-destroy  arenas.create, fill with mallocx(MALLOCX_ARENA |
 //                           MALLOCX_TCACHE_NONE), time arena.<i>.destroy
 // ---------------------------------------------------------------------------

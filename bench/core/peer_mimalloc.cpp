@@ -1,7 +1,7 @@
 // ---------------------------------------------------------------------------
 // peer_mimalloc.cpp: mimalloc's heap API as a peer of spaces heaps, in its
-// own process because linking mimalloc replaces malloc process-wide
-// (TOOLCHAIN.md). Same loops and inputs as alloc_teardown (bench_common.hpp);
+// own process because linking mimalloc replaces malloc process-wide. Same
+// loops and inputs as alloc_teardown (bench_common.hpp);
 // alloc_teardown runs it as a child and prints its numbers.
 //   alloc    mi-heap          mi_heap_malloc; between rounds mi_heap_destroy + mi_heap_new
 //   teardown mi-heap-destroy  mi_heap_new, fill, time mi_heap_destroy

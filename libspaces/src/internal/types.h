@@ -48,7 +48,7 @@ static_assert(kSlabSize == SPACES_SLAB_SIZE && kSlabSize == 64 * 1024, "slab_of(
 inline constexpr std::size_t kHeaderRegion = 512;
 /// The header sits at one of kHeaderColors 128-byte slots of the header
 /// region, picked by bits 16-17 of the slab address: 64 KiB-aligned headers
-/// would otherwise all map to the same L1 set (DESIGN.md measured ~3.4 ns
+/// would otherwise all map to the same L1 set (a measurement found ~3.4 ns
 /// per free in random order across slabs; coloring halved it).
 inline constexpr std::size_t kHeaderStride = 128;
 inline constexpr std::size_t kHeaderColors = kHeaderRegion / kHeaderStride;
