@@ -1,6 +1,6 @@
 // ---------------------------------------------------------------------------
 // alloc.cpp: allocation entry points below the C API that are not the small
-// fast path (internal.h:alloc_small): aligned blocks, region dispatch,
+// fast path (alloc.h:alloc_small): aligned blocks, region dispatch,
 // realloc and usable sizes.
 //
 // An alignment up to 512 bytes is served from a small class whose size is a

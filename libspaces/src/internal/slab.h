@@ -14,7 +14,7 @@
 
 namespace spaces::detail {
 
-// ---- slab.cpp: the granule map and slab invariants ---------------------------
+// ---- slab.cpp: slab invariants, the empty sentinel ---------------------------
 
 /// Every invariant of a run's header (types.h). Owner thread, or a
 /// quiescent heap. False after printing the invariant that failed.
@@ -62,7 +62,7 @@ void cache_fork_child() noexcept;
 SlabHeader* huge_map(std::size_t size, std::size_t align, int* err) noexcept;
 void huge_unmap(SlabHeader* s) noexcept;
 
-// ---- slab.cpp / refill: a small slab's own lists -----------------------------------
+// ---- A small slab's own lists (the owner's; slab.cpp carves) -----------------------
 
 /// Pops a block from slab s (owner thread; s->free is not null).
 SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void* pop_block(SlabHeader* s, Block* b, std::size_t size) noexcept {

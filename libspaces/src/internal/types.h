@@ -139,9 +139,9 @@ struct Heap;
 //   Large:  block at base + block_size (the offset), size usable bytes,
 //           slabs * kSlabSize == block_size + size
 //   Huge:   as Large; the run is an OS mapping of `size + block_size` bytes
-//   every run a heap holds is charged to heap->footprint (refill.cpp:charge)
+//   every run a heap holds is charged to heap->footprint (cap.cpp:charge)
 // Layout: line 0 holds everything the alloc and free fast paths touch
-// (alloc.cpp:alloc_small, free.cpp:spaces_free); line 1 the list links and
+// (alloc.h:alloc_small, free.h:free_block); line 1 the list links and
 // the slow-path fields.
 struct alignas(64) SlabHeader {
   // ---- line 0: fast paths
@@ -167,7 +167,7 @@ struct alignas(64) SlabHeader {
   Heap* heap;
   std::uint32_t slabs;    ///< run length in slabs
   std::uint16_t capacity; ///< Small: blocks that fit
-  std::uint16_t carved;   ///< Small: blocks carved so far (lazily, refill.cpp:extend)
+  std::uint16_t carved;   ///< Small: blocks carved so far (lazily, slab.cpp:carve)
   union {
     std::size_t size;          ///< Large/Huge/Region span: usable bytes of the block
     std::uint64_t stamp;       ///< FreeRun in a bin: os::now_ms() when binned
@@ -262,7 +262,7 @@ inline constexpr std::size_t kHeapNameMax = 64;
 
 // Heap. Invariants (heap_is_valid()):
 //   magic == kHeapMagic and id != 0 while alive; kHeapDeadMagic and id == epoch == 0 after
-//   g_handle_slots[slot of handle].heap == this while alive (internal.h: handles)
+//   g_handle_slots[slot of handle].heap == this while alive (heap.h: handles)
 //   footprint == sum of the slab bytes of every run it holds (shards' runs,
 //   large, huge, retained) + the footprints of its children
 //   footprint <= cap, except after a cap was lowered below it
@@ -277,13 +277,13 @@ struct Heap {
   std::uint8_t retain;      ///< SPACES_HEAP_RETAIN_ON_RESET
   std::uint64_t id;     ///< never reused; spaces_heap_id
   std::uint64_t epoch;  ///< new at creation and at every reset; runs remember it
-  std::atomic<std::uintptr_t> handle;  ///< what the C API hands out (internal.h: handles); 0 once dead
+  std::atomic<std::uintptr_t> handle;  ///< what the C API hands out (heap.h: handles); 0 once dead
   std::atomic<std::size_t> footprint;
   std::atomic<std::size_t> peak;
   std::atomic<std::size_t> cap;
   std::atomic<std::uint64_t> cap_failures;
   /// Moves when a cap refuses memory: each shard then gives back its empty
-  /// slabs on its next slow path (refill.cpp:charge, shard.cpp:shard_trim).
+  /// slabs on its next slow path (cap.cpp:charge, shard.cpp:shard_trim).
   std::atomic<std::uint64_t> trim_epoch;
   /// Set when an abandoned shard may hold slabs worth reclaiming (thread
   /// exit, or a remote free into an abandoned shard's full slab).

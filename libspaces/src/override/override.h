@@ -2,7 +2,7 @@
 // override/override.h: what malloc.cpp and new.cpp share.
 //
 // The override is part of the library, not a client of spaces.h: it compiles
-// the inline fast paths of internal.h straight into malloc and operator new
+// the inline fast paths of alloc.h and free.h straight into malloc and operator new
 // (docs/design.md explains this exception to the layering).
 // ---------------------------------------------------------------------------
 #ifndef SPACES_OVERRIDE_OVERRIDE_H
