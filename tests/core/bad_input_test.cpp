@@ -82,6 +82,7 @@ void expect_refused(spaces_heap_t* h) {
   EXPECT_EQ(spaces_heap_print_stats(h, stderr), SPACES_E_INVALID);
   EXPECT_EQ(spaces_heap_write_stats_json(h, stderr), SPACES_E_INVALID);
   EXPECT_EQ(spaces_heap_walk(h, [](void*, size_t, void*) { return 0; }, nullptr), SPACES_E_INVALID);
+  if (h == nullptr) return;  // a NULL parent means "no parent"
   spaces_heap_options_t o;
   spaces_heap_options_init(&o);
   o.parent = h;
