@@ -75,9 +75,9 @@ bool hardened_slab_open(SlabHeader* s) noexcept {
 SPACES_NO_SANITIZE_ADDRESS void hardened_collected(SlabHeader* s, Block* list, std::uint32_t n) noexcept {
   for (Block* b = list; n-- > 0; b = read_link(b)) {
     const BitRef r = bit_of(s, b);
-    if ((r.pending().fetch_and(~r.mask, std::memory_order_relaxed) & r.mask) == 0)
+    if ((r.bits->pending[r.word].fetch_and(~r.mask, std::memory_order_relaxed) & r.mask) == 0)
       corrupt_list_fatal(s, "remote free list");
-    r.live().store(r.live().load(std::memory_order_relaxed) & ~r.mask, std::memory_order_relaxed);
+    r.bits->live[r.word].store(r.bits->live[r.word].load(std::memory_order_relaxed) & ~r.mask, std::memory_order_relaxed);
   }
 }
 

@@ -32,13 +32,13 @@ struct SlabBits {
 };
 static_assert(sizeof(SlabBits) == 1024, "two bitmaps of one bit per 16 bytes of a slab");
 
-/// One block's bit: its word in both bitmaps and the mask.
+/// One block's bit: its word in both bitmaps and the mask. (Plain fields, no
+/// member functions: it lives on the stack of no_sanitize functions, where
+/// an instrumented accessor would see a stale use-after-scope poisoning.)
 struct BitRef {
   SlabBits* bits;
   std::size_t word;
   std::uint64_t mask;
-  std::atomic<std::uint64_t>& live() const noexcept { return bits->live[word]; }
-  std::atomic<std::uint64_t>& pending() const noexcept { return bits->pending[word]; }
 };
 
 /// A small slab's bitmaps are found through its header (set when it opens).
@@ -91,8 +91,8 @@ SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void hardened_check_block(const 
   }
   if (SPACES_UNLIKELY(!small_block_start(s, p))) hardened_report_bad_pointer(p, what);
   const BitRef r = bit_of(s, p);
-  if (SPACES_UNLIKELY((r.live().load(std::memory_order_relaxed) & r.mask) == 0 ||
-                      (r.pending().load(std::memory_order_relaxed) & r.mask) != 0))
+  if (SPACES_UNLIKELY((r.bits->live[r.word].load(std::memory_order_relaxed) & r.mask) == 0 ||
+                      (r.bits->pending[r.word].load(std::memory_order_relaxed) & r.mask) != 0))
     hardened_report_freed(s, p, what);
 }
 
@@ -101,26 +101,26 @@ SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void hardened_check_block(const 
 SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void hardened_on_alloc(const SlabHeader* s, const void* b) noexcept {
   if (SPACES_UNLIKELY(!small_block_start(s, b) || read_canary(b) != canary_of(b))) hardened_report_alloc(s, b);
   const BitRef r = bit_of(s, b);
-  const std::uint64_t live = r.live().load(std::memory_order_relaxed);
-  if (SPACES_UNLIKELY(((live | r.pending().load(std::memory_order_relaxed)) & r.mask) != 0))
+  const std::uint64_t live = r.bits->live[r.word].load(std::memory_order_relaxed);
+  if (SPACES_UNLIKELY(((live | r.bits->pending[r.word].load(std::memory_order_relaxed)) & r.mask) != 0))
     hardened_report_alloc(s, b);
-  r.live().store(live | r.mask, std::memory_order_relaxed);
+  r.bits->live[r.word].store(live | r.mask, std::memory_order_relaxed);
 }
 
 /// The owner takes b back (a local free, or a block of the delayed list).
 SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void hardened_on_owner_free(const SlabHeader* s, const void* b) noexcept {
   write_canary(b);
   const BitRef r = bit_of(s, b);
-  r.live().store(r.live().load(std::memory_order_relaxed) & ~r.mask, std::memory_order_relaxed);
-  if (SPACES_UNLIKELY((r.pending().load(std::memory_order_relaxed) & r.mask) != 0))
-    r.pending().fetch_and(~r.mask, std::memory_order_relaxed);  // it came through the delayed list
+  r.bits->live[r.word].store(r.bits->live[r.word].load(std::memory_order_relaxed) & ~r.mask, std::memory_order_relaxed);
+  if (SPACES_UNLIKELY((r.bits->pending[r.word].load(std::memory_order_relaxed) & r.mask) != 0))
+    r.bits->pending[r.word].fetch_and(~r.mask, std::memory_order_relaxed);  // it came through the delayed list
 }
 
 /// Another thread frees b, before publishing it; the loser of two threads
 /// freeing the same block at once aborts here.
 SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void hardened_on_remote_free(const SlabHeader* s, const void* b) noexcept {
   const BitRef r = bit_of(s, b);
-  if (SPACES_UNLIKELY((r.pending().fetch_or(r.mask, std::memory_order_relaxed) & r.mask) != 0))
+  if (SPACES_UNLIKELY((r.bits->pending[r.word].fetch_or(r.mask, std::memory_order_relaxed) & r.mask) != 0))
     hardened_report_freed(s, b, "free");
   write_canary(b);
 }
@@ -129,8 +129,10 @@ SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void hardened_on_remote_free(con
 SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS void hardened_on_carve(const void* b) noexcept { write_canary(b); }
 
 /// Whether b may be on s's remote list (on the block grid, pending).
-SPACES_ALWAYS_INLINE bool hardened_block_ok(const SlabHeader* s, const Block* b) noexcept {
-  return small_block_start(s, b) && (bit_of(s, b).pending().load(std::memory_order_relaxed) & bit_of(s, b).mask) != 0;
+SPACES_ALWAYS_INLINE SPACES_NO_SANITIZE_ADDRESS bool hardened_block_ok(const SlabHeader* s, const Block* b) noexcept {
+  if (!small_block_start(s, b)) return false;
+  const BitRef r = bit_of(s, b);
+  return (r.bits->pending[r.word].load(std::memory_order_relaxed) & r.mask) != 0;
 }
 
 /// A small slab is opened: its bitmaps are found (the side table grows on
