@@ -431,6 +431,7 @@ void Fuzzer::check_failure(HeapModel& m, std::size_t request, std::size_t size, 
         m.name.c_str(), static_cast<void*>(f.heap));
   HeapModel& r = slots_[x];
   const spaces_stats_t s = stats_of(r);
+  if (trace_) std::fprintf(stderr, "  %s(%zu) in '%s' refused by '%s'%s\n", what, size, m.name.c_str(), r.name.c_str(), x == slot_of(m) ? "" : " (an ancestor)");
   CHECK(f.cap == r.cap, "%s: failure record's cap %zu, heap '%s' has %zu", what, f.cap, r.name.c_str(), r.cap);
   CHECK(f.footprint == s.footprint, "%s: failure record's footprint %zu, heap '%s' holds %zu", what, f.footprint,
         r.name.c_str(), s.footprint);
@@ -474,6 +475,7 @@ spaces_cap_action_t Fuzzer::cap_handler(HeapModel& m, spaces_heap_t* heap, std::
   CHECK(request == op_request_, "cap handler of '%s': request %zu, the caller asked for %zu", m.name.c_str(), request,
         op_request_);
   ++handler_calls_;
+  if (trace_) std::fprintf(stderr, "  cap handler %d of '%s' (request %zu)\n", static_cast<int>(m.handler), m.name.c_str(), request);
   // No allocator lock is held: statistics work.
   (void)stats_of(m);
   switch (m.handler) {
