@@ -7,6 +7,9 @@
 # sanitizer report, leaving the reproducer in build/fuzz/artifacts/<fuzzer>/.
 # Usage: scripts/fuzz.sh [seconds-per-target]   (default 60)
 # FUZZERS="heap_ops_fuzzer ..." picks the targets (default: all built).
+# SPACES_FUZZ_SKIP_KNOWN=1 makes the heap fuzzers steer around the failures
+# already saved in tests/fuzz/regressions (those inputs then pass), to look
+# for new ones while the known ones are not fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
