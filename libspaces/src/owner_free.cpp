@@ -27,7 +27,10 @@ void slab_now_empty(SlabHeader* s) noexcept {
 
 SPACES_NO_SANITIZE_ADDRESS std::uint32_t owner_free(Shard* sh, SlabHeader* s, Block* b) noexcept {
   const bool junk = option(SPACES_OPTION_JUNK) != 0;
-  if (junk) std::memset(static_cast<void*>(b), 0x5A, s->block_size);
+  if (junk) {
+    unpoison(b, s->block_size);  // ASan builds poison the slack and freed blocks; push_local poisons it again
+    std::memset(static_cast<void*>(b), 0x5A, s->block_size);
+  }
   const std::uint32_t used = push_local(s, b);
   const std::uintptr_t o = s->owner.load(std::memory_order_relaxed);
   if (o & kOwnerFull) {

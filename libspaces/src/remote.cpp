@@ -83,7 +83,10 @@ SPACES_NO_SANITIZE_ADDRESS void push_delayed(SlabHeader* s, Block* b) noexcept {
 }  // namespace
 
 SPACES_NO_SANITIZE_ADDRESS void free_remote(SlabHeader* s, Block* b) noexcept {
-  if (SPACES_UNLIKELY(option(SPACES_OPTION_JUNK) != 0)) std::memset(static_cast<void*>(b), 0x5A, s->block_size);
+  if (SPACES_UNLIKELY(option(SPACES_OPTION_JUNK) != 0)) {
+    unpoison(b, s->block_size);  // the slack is poisoned in ASan builds; poisoned again below
+    std::memset(static_cast<void*>(b), 0x5A, s->block_size);
+  }
   vg_free(s->heap, b);
   poison(b, s->block_size);
   hardened_on_remote_free(s, b);
