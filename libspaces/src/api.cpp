@@ -130,6 +130,7 @@ void* spaces_alloc(spaces_heap_t* heap, size_t size) noexcept {
 }
 
 void* spaces_calloc(spaces_heap_t* heap, size_t count, size_t size) noexcept {
+  if (SPACES_UNLIKELY(alloc_heap(heap) == nullptr)) return nullptr;  // EINVAL before ENOMEM
   size_t bytes;
   if (__builtin_mul_overflow(count, size, &bytes)) {
     record_failure(SPACES_E_NOMEM, nullptr, SIZE_MAX);

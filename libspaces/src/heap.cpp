@@ -130,7 +130,8 @@ void destroy_children(Heap* h) noexcept {
       child = h->first_child;
     }
     if (child == nullptr) return;
-    heap_destroy(child);
+    // Cannot fail: no hook of this tree is running (begin_teardown).
+    if (heap_destroy(child) != SPACES_OK) fatal("spaces: heap '%s': a child could not be destroyed\n", h->name);
   }
 }
 
@@ -290,13 +291,19 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
 namespace {
 
 /// Destroys the children, then tells the heap's owner its blocks are about
-/// to go (the teardown hook), before any memory is released. False if the
-/// heap is being torn down already (a hook that resets or destroys it).
+/// to go (the teardown hook), before any memory is released. False while a
+/// hook of the heap's tree runs: a hook that resets or destroys its heap, an
+/// ancestor or any other heap with the same root is refused, since that
+/// teardown could reach the heap whose hook is running.
 bool begin_teardown(Heap* h, bool destroyed) noexcept {
-  if (h->tearing_down) return false;
+  if (h->tearing_down || h->root->hooks_running.load(std::memory_order_relaxed) != 0) return false;
   h->tearing_down = true;
   destroy_children(h);
-  if (h->on_teardown != nullptr) h->on_teardown(to_handle(h), destroyed ? 1 : 0, h->on_teardown_arg);
+  if (h->on_teardown != nullptr) {
+    h->root->hooks_running.fetch_add(1, std::memory_order_relaxed);
+    h->on_teardown(to_handle(h), destroyed ? 1 : 0, h->on_teardown_arg);
+    h->root->hooks_running.fetch_sub(1, std::memory_order_relaxed);
+  }
   return true;
 }
 

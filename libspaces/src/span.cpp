@@ -16,6 +16,9 @@ namespace spaces::detail {
 
 SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, SlabKind kind) noexcept {
   if (align < kMinAlign) align = kMinAlign;
+  // A block of 0 bytes is a block of 1, so that it lies inside its run (at
+  // offset 64 KiB it would sit one past the end, in a granule not ours).
+  if (size == 0) size = 1;
   // Where the block sits in its run: after the header region, at its
   // alignment below 64 KiB, or one slab in (its header in the slab below).
   const std::size_t offset = align <= kHeaderRegion ? kHeaderRegion : (align <= kSlabSize ? align : kSlabSize);

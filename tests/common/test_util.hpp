@@ -6,7 +6,19 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SPACES_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPACES_TEST_ASAN 1
+#endif
+#endif
+#ifdef SPACES_TEST_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 namespace spaces_test {
 
@@ -27,6 +39,17 @@ inline spaces_heap_t* make_heap(const char* name, std::size_t cap = SPACES_UNCAP
   spaces_heap_t* h = nullptr;
   if (spaces_heap_create(&o, &h) != SPACES_OK) return nullptr;
   return h;
+}
+
+/// Writes n bytes of `byte` at p even where p is freed memory: the deliberate
+/// stray write of a use-after-free test. Under AddressSanitizer the bytes are
+/// unpoisoned first, so that the allocator's own check is what the test sees
+/// (ASan would otherwise report the write itself, which is not what is tested).
+inline void stray_write(void* p, int byte, std::size_t n) {
+#ifdef SPACES_TEST_ASAN
+  __asan_unpoison_memory_region(p, n);
+#endif
+  std::memset(p, byte, n);
 }
 
 inline spaces_stats_t stats_of(const spaces_heap_t* h) {

@@ -160,7 +160,7 @@ TEST_F(HardenedDeathTest, WriteAfterFreeIsReportedAtTheNextAllocation) {
         void* keep = spaces_alloc(h, 64);
         auto* p = static_cast<char*>(spaces_alloc(h, 64));
         spaces_free(p);
-        p[8] = 'x';
+        stray_write(p + 8, 'x', 1);
         for (int i = 0; i < 2000; ++i)  // until p's turn comes (the free list runs dry first)
           if (spaces_alloc(h, 64) == nullptr) break;
         (void)keep;
@@ -177,7 +177,7 @@ TEST_F(HardenedDeathTest, CorruptedFreeListLinkIsCaught) {
         void* keep = spaces_alloc(h, 64);
         auto* p = static_cast<char*>(spaces_alloc(h, 64));
         spaces_free(p);
-        std::memset(p, 0x41, 8);  // the link
+        stray_write(p, 0x41, 8);  // the link
         for (int i = 0; i < 2000; ++i)  // p, then what its link says
           if (spaces_alloc(h, 64) == nullptr) break;
         (void)keep;

@@ -210,4 +210,37 @@ TEST(TeardownHookTest, HookCannotResetOrDestroyItsHeap) {
   EXPECT_EQ(spaces_heap_id(h), 0u);
 }
 
+struct AncestorLog {
+  spaces_heap_t* ancestor = nullptr;
+  spaces_status_t reset = SPACES_OK;
+  spaces_status_t destroy = SPACES_OK;
+};
+
+void reset_the_ancestor(spaces_heap_t*, int, void* arg) {
+  auto* log = static_cast<AncestorLog*>(arg);
+  log->reset = spaces_heap_reset(log->ancestor);
+  log->destroy = spaces_heap_destroy(log->ancestor);
+}
+
+// A hook that resets or destroys an ancestor is refused, not looped on (the
+// fuzzer found the parent's reset destroying the child whose hook ran it,
+// forever: tests/fuzz/regressions/heap_ops_fuzzer/hook-resets-ancestor-hangs).
+TEST(TeardownHookTest, HookCannotResetOrDestroyAnAncestor) {
+  AncestorLog log;
+  spaces_heap_t* parent = make_heap("parent");
+  spaces_heap_options_t o;
+  spaces_heap_options_init(&o);
+  o.parent = parent;
+  o.on_teardown = reset_the_ancestor;
+  o.on_teardown_arg = &log;
+  spaces_heap_t* child = nullptr;
+  ASSERT_EQ(spaces_heap_create(&o, &child), SPACES_OK);
+  log.ancestor = parent;
+  ASSERT_EQ(spaces_heap_destroy(child), SPACES_OK);
+  EXPECT_EQ(log.reset, SPACES_E_INVALID);
+  EXPECT_EQ(log.destroy, SPACES_E_INVALID);
+  EXPECT_NE(spaces_heap_id(parent), 0u);
+  EXPECT_EQ(spaces_heap_destroy(parent), SPACES_OK);  // outside the hook, it works
+}
+
 }  // namespace

@@ -235,12 +235,14 @@ TEST(ArenaTest, MakeArrayFromCountsAndRanges) {
   std::vector<double> v{1.0, 2.0, 3.0};
   std::span<double> copy = a.make_array<double>(v);
   EXPECT_EQ(std::vector<double>(copy.begin(), copy.end()), v);
+#if !defined(__clang__) || __clang_major__ >= 15  // clang 14 cannot compile libstdc++ 12's views
   std::span<long> squares = a.make_array<long>(std::views::iota(1, 6) | std::views::transform([](int i) { return i * i; }));
   EXPECT_EQ(std::vector<long>(squares.begin(), squares.end()), (std::vector<long>{1, 4, 9, 16, 25}));
   auto evens = std::views::iota(0, 100) | std::views::filter([](int i) { return i % 2 == 0; });  // not sized
   std::span<int> e = a.make_array<int>(evens);
   ASSERT_EQ(e.size(), 50u);
   EXPECT_EQ(e[49], 98);
+#endif
 }
 
 // copy gives a stable NUL-terminated copy; intern gives one copy per distinct string.

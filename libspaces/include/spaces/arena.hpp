@@ -128,10 +128,10 @@ class BasicArena {
     static_assert(D == Destructors::Run || std::is_trivially_destructible_v<T>,
                   "this arena never runs destructors: make<T> needs a trivially destructible T");
     if constexpr (std::is_trivially_destructible_v<T>) {
-      return ::new (allocate(sizeof(T), alignof(T))) T(std::forward<Args>(args)...);
+      return construct<T>(allocate(sizeof(T), alignof(T)), std::forward<Args>(args)...);
     } else {
       Cleanup* c = new_cleanup<T>(1);
-      T* obj = ::new (c->object()) T(std::forward<Args>(args)...);
+      T* obj = construct<T>(c->object(), std::forward<Args>(args)...);
       push_cleanup(c);
       return obj;
     }
@@ -259,6 +259,18 @@ class BasicArena {
   };
   static constexpr std::size_t kObjectOffset =
       (sizeof(Cleanup) + kDefaultAlignment - 1) / kDefaultAlignment * kDefaultAlignment;
+  /// Placement-new of a T from args: an aggregate without a matching
+  /// constructor is built with braces, so make<Number>(loc, 1.5) works on
+  /// compilers without parenthesised aggregate initialisation (P0960: GCC 10,
+  /// Clang 16).
+  template <class T, class... Args>
+  static T* construct(void* p, Args&&... args) {
+    if constexpr (std::is_aggregate_v<T> && !std::is_constructible_v<T, Args&&...>)
+      return ::new (p) T{std::forward<Args>(args)...};
+    else
+      return ::new (p) T(std::forward<Args>(args)...);
+  }
+
   /// What the heap's teardown hook reaches: the arena, wherever it moved.
   struct Link {
     BasicArena* owner;

@@ -72,7 +72,8 @@ typedef enum spaces_status_e {
   SPACES_E_CAP = 3,         /**< the heap's cap would be exceeded */
   SPACES_E_UNSUPPORTED = 4, /**< the heap's discipline does not support this */
   SPACES_E_RANGE = 5,       /**< a value is out of the option's range */
-  SPACES_E_IO = 6           /**< writing to the stream failed */
+  SPACES_E_IO = 6,          /**< writing to the stream failed */
+  SPACES_STATUS_MAX_ = 0x7fffffff /**< not a status: makes any int a value of the type in C++ */
 } spaces_status_t;
 
 /** A static English description of a status code ("invalid argument", ...). */
@@ -84,13 +85,15 @@ typedef struct spaces_heap_s spaces_heap_t;
 
 typedef enum spaces_discipline_e {
   SPACES_GENERAL = 0, /**< size classes, individual free and realloc */
-  SPACES_REGION = 1   /**< bump allocation; free is a no-op; reset/destroy free all */
+  SPACES_REGION = 1,  /**< bump allocation; free is a no-op; reset/destroy free all */
+  SPACES_DISCIPLINE_MAX_ = 0x7fffffff /**< not a discipline: makes any int a value of the type */
 } spaces_discipline_t;
 
 /** What a cap handler asks for after it ran. */
 typedef enum spaces_cap_action_e {
   SPACES_CAP_FAIL = 0, /**< give up: the allocation returns NULL (errno ENOMEM) */
-  SPACES_CAP_RETRY = 1 /**< the handler made room (freed memory, raised the cap): retry once */
+  SPACES_CAP_RETRY = 1, /**< the handler made room (freed memory, raised the cap): retry once */
+  SPACES_CAP_ACTION_MAX_ = 0x7fffffff /**< not an action: makes any int a value of the type */
 } spaces_cap_action_t;
 
 /** Called when an allocation from `heap` would take its footprint past its
@@ -108,9 +111,10 @@ typedef spaces_cap_action_t (*spaces_cap_handler_t)(spaces_heap_t* heap, size_t 
  *  reset, children's hooks first, before any of the heap's memory is
  *  released and with no allocator lock held: it may read the heap's blocks
  *  (run destructors, report what is still live) and use other heaps. It must
- *  not allocate from the heap or destroy or reset it or an ancestor (such a
- *  destroy or reset returns SPACES_E_INVALID). This is how an owner learns
- *  that an ancestor's reset took its heap (spaces::Arena uses it). */
+ *  not allocate from the heap, and it cannot destroy or reset any heap of its
+ *  tree (its root and every heap below it): such a destroy or reset returns
+ *  SPACES_E_INVALID. This is how an owner learns that an ancestor's reset
+ *  took its heap (spaces::Arena uses it). */
 typedef void (*spaces_teardown_fn)(spaces_heap_t* heap, int destroyed, void* arg);
 
 /** The heap is used by one thread at a time (allocations and frees alike):
@@ -161,7 +165,8 @@ SPACES_API spaces_status_t spaces_heap_destroy(spaces_heap_t* heap) SPACES_NOEXC
 /** Frees every block of the heap (and destroys its children) but keeps the
  *  heap, its name, cap and options. Same cost as destroy; with
  *  SPACES_HEAP_RETAIN_ON_RESET the slabs stay with the heap (footprint
- *  unchanged) and are reinitialised lazily when reused. Statistics restart
+ *  unchanged but for large spans and children, which go as in a destroy)
+ *  and are reinitialised lazily when reused. Statistics restart
  *  from zero except peak_footprint, cap_failures and resets. Same
  *  concurrency rule as destroy. */
 SPACES_API spaces_status_t spaces_heap_reset(spaces_heap_t* heap) SPACES_NOEXCEPT;
@@ -290,8 +295,9 @@ typedef struct spaces_cursor_s {
  *  multi-threaded heap it belongs to the calling thread only. */
 SPACES_API spaces_cursor_t* spaces_region_cursor(spaces_heap_t* heap) SPACES_NOEXCEPT;
 
-/** Requests above this many bytes (with their alignment) get a span of their
- *  own instead of room in the cursor's slab. */
+/** Requests above this many bytes (with their alignment) that do not fit the
+ *  cursor's current window get a span of their own instead of a new slab
+ *  (one that does fit takes the window's room, as any request does). */
 #define SPACES_REGION_SPAN_THRESHOLD (SPACES_SLAB_SIZE / 2 - 256)
 
 /** A cursor's new window: the block just allocated ends at `cur`. */
@@ -406,7 +412,9 @@ typedef enum spaces_option_e {
   SPACES_OPTION_STATS_AT_EXIT = 7,  /**< 1: print the default heap's stats at exit */
   SPACES_OPTION_DEFAULT_CAP = 8,    /**< cap of the default heap, bytes (0 = none) */
   SPACES_OPTION_VERBOSE = 9,        /**< 1: report OS failures and cap failures on stderr */
-  SPACES_OPTION_COUNT = 10
+  SPACES_OPTION_COUNT = 10,
+  SPACES_OPTION_MAX_ = 0x7fffffff   /**< not an option: a C caller may pass any int, and C++ must
+                                         be able to hold it (functions refuse it) */
 } spaces_option_t;
 
 /** Sets an option. SPACES_E_INVALID for an unknown option, SPACES_E_RANGE for

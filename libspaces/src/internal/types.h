@@ -294,6 +294,9 @@ struct Heap {
   spaces_teardown_fn on_teardown;
   void* on_teardown_arg;
   bool tearing_down;  ///< destroy or reset in progress (its hook may not start another)
+  /// Root only: teardown hooks of this tree running now; no heap of the tree
+  /// may be reset or destroyed meanwhile (heap.cpp:begin_teardown).
+  std::atomic<std::uint32_t> hooks_running;
   Heap* parent;
   Heap* root;            ///< the topmost ancestor (this heap if it has no parent)
   SpinLock charge_lock;  ///< root only: serializes the charges of nested heaps (heap.cpp)
