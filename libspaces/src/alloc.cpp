@@ -87,9 +87,16 @@ void* heap_realloc(Heap* h, void* p, std::size_t size, std::size_t align) noexce
     return q;
   }
   const std::size_t usable = block_usable_size(s, p);
+  const bool aligned = (reinterpret_cast<std::uintptr_t>(p) & (align - 1)) == 0;
+  // A span or huge block that stays large resizes without a copy if it can.
+  if (aligned && s->kind != SlabKind::Small && size > kMaxSmallSize) {
+    bool refused = false;
+    if (void* q = resize_large(h, s, size, align, &refused)) return q;
+    if (refused) return nullptr;
+  }
   // In place when the block still fits and is not more than twice too big,
   // and its alignment is what was asked for.
-  if (size <= usable && size >= usable / 2 && (reinterpret_cast<std::uintptr_t>(p) & (align - 1)) == 0) {
+  if (size <= usable && size >= usable / 2 && aligned) {
     poison_alloc(p, size, usable);
     vg_resize(h, p, size);
     return p;

@@ -137,7 +137,7 @@ void* spaces_calloc(spaces_heap_t* heap, size_t count, size_t size) noexcept {
     return nullptr;
   }
   void* p = spaces_alloc(heap, bytes);
-  if (p != nullptr) std::memset(p, 0, bytes);
+  if (p != nullptr) clear_new_block(p, bytes);
   return p;
 }
 

@@ -7,6 +7,11 @@
 // starts with a slab header like any run, so slab_of() and the granule map
 // treat it the same; an alignment above 64 KiB places the header in the slab
 // just below the aligned block and trims the mapping around it.
+//
+// realloc resizes a huge block without copying it (huge_remap): mremap in
+// place, or, when the address space after it is taken, mremap onto a new
+// 64 KiB-aligned mapping, which moves the page tables and not the bytes.
+// The header then moves with the block; its color slot may differ.
 // ---------------------------------------------------------------------------
 #include <cstring>
 
@@ -50,20 +55,84 @@ SlabHeader* huge_map(std::size_t size, std::size_t align, int* err) noexcept {
   std::memset(static_cast<void*>(s), 0, sizeof(SlabHeader));
   s->magic = kSlabMagic;
   s->kind = SlabKind::Huge;
+  s->flags = kSlabZeroed;
   s->slabs = static_cast<std::uint32_t>(total / kSlabSize);
   s->block_size = static_cast<std::uint32_t>(offset);
   s->size = total - offset;
   return s;
 }
 
+namespace {
+
+/// Forgets the granules of a mapping that goes back to the OS, leaving a
+/// tombstone so that a later free of its block is named a double free (until
+/// the address is ours again, or someone else's: then it reads as a foreign
+/// pointer, which it is).
+void forget_mapping(std::uintptr_t base, std::size_t slabs) noexcept {
+  map_clear(base, slabs);
+  map_mark(base, 1, Granule::Unmapped, Granule::None);
+}
+
+/// Resizes in place: shrinks, or grows into unmapped address space.
+bool remap_in_place(SlabHeader* s, std::size_t total) noexcept {
+  const std::uintptr_t base = run_base(s);
+  const std::size_t old_total = s->slabs * kSlabSize;
+  if (total < old_total) {
+    map_clear(base + total, (old_total - total) / kSlabSize);
+    unpoison(reinterpret_cast<void*>(base + total), old_total - total);
+    os::unmap(reinterpret_cast<void*>(base + total), old_total - total);
+    return true;
+  }
+  if (!map_prepare(base, total)) return false;
+  if (os::remap(reinterpret_cast<void*>(base), old_total, total, nullptr) != 0) return false;
+  map_mark(base + old_total, (total - old_total) / kSlabSize, Granule::Interior, Granule::Interior);
+  return true;
+}
+
+/// Moves the mapping of s to a new one of `total` bytes; the new header.
+SlabHeader* remap_moving(SlabHeader* s, std::size_t total) noexcept {
+  const std::uintptr_t base = run_base(s);
+  const std::size_t old_total = s->slabs * kSlabSize;
+  void* to = nullptr;
+  if (os::map_aligned(total, kSlabSize, &to) != 0) return nullptr;
+  const auto dst = reinterpret_cast<std::uintptr_t>(to);
+  if (!map_prepare(dst, total)) {
+    os::unmap(to, total);
+    return nullptr;
+  }
+  const std::uintptr_t color = reinterpret_cast<std::uintptr_t>(s) - base;
+  unpoison(reinterpret_cast<void*>(base), old_total);  // the shadow does not move with the pages
+  if (os::remap(reinterpret_cast<void*>(base), old_total, total, to) != 0) {
+    os::unmap(to, total);
+    return nullptr;
+  }
+  forget_mapping(base, old_total / kSlabSize);
+  SlabHeader* moved = header_at(dst);
+  std::memmove(static_cast<void*>(moved), reinterpret_cast<void*>(dst + color), sizeof(SlabHeader));
+  map_mark(dst, total / kSlabSize, Granule::Head, Granule::Interior);
+  return moved;
+}
+
+}  // namespace
+
+SlabHeader* huge_remap(SlabHeader* s, std::size_t size, std::size_t align) noexcept {
+  const std::size_t total = (s->block_size + size + kSlabMask) & ~kSlabMask;
+  SlabHeader* r = s;
+  if (total != s->slabs * kSlabSize && !remap_in_place(s, total)) {
+    // A new mapping is 64 KiB-aligned: a block aligned past that would lose it.
+    if (align > kSlabSize) return nullptr;
+    r = remap_moving(s, total);
+    if (r == nullptr) return nullptr;
+  }
+  r->slabs = static_cast<std::uint32_t>(total / kSlabSize);
+  r->size = total - r->block_size;
+  return r;
+}
+
 void huge_unmap(SlabHeader* s) noexcept {
   const std::uintptr_t base = run_base(s);
   const std::size_t total = s->slabs * kSlabSize;
-  map_clear(base, s->slabs);
-  // A tombstone, so that a second free of the block is named a double free
-  // (until the address is ours again, or someone else's: then it reads as a
-  // foreign pointer, which it is).
-  map_mark(base, 1, Granule::Unmapped, Granule::None);
+  forget_mapping(base, s->slabs);
   unpoison(reinterpret_cast<void*>(base), total);  // the OS may map something else here
   os::unmap(reinterpret_cast<void*>(base), total);
 }

@@ -453,9 +453,44 @@ SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offs
   if (r == nullptr) r = take_from_bins(g_cache.warm_bins, slabs, align, offset, false);
   if (r == nullptr && slabs > 1 && align <= kSlabSize) r = take_warm_extended(slabs);
   if (r == nullptr) r = take_from_bins(g_cache.cold_bins, slabs, align, offset, true);
-  if (r == nullptr) r = take_fresh(slabs, align, offset, err);
-  if (r == nullptr) return nullptr;
-  return hand_out(r, slabs);
+  bool zeroed = false;
+  if (r == nullptr) {
+    r = take_fresh(slabs, align, offset, err);
+    if (r == nullptr) return nullptr;
+    zeroed = true;  // never written since the OS mapped it
+  }
+  hand_out(r, slabs);
+  if (zeroed) r->flags = kSlabZeroed;
+  return r;
+}
+
+bool cache_extend(SlabHeader* run, std::size_t more) noexcept {
+  const std::uintptr_t end = base_of(run) + run->slabs * kSlabSize;
+  LockGuard guard(g_cache.lock);
+  if (SlabHeader* after = free_run_at(end); after != nullptr && after->slabs >= more) {
+    const bool cold = (after->flags & kSlabCold) != 0;
+    const std::size_t rest = after->slabs - more;
+    (cold ? g_cache.cold_bins : g_cache.warm_bins).remove(after);
+    // Mark the taken part in use before re-binning the rest (carve_from_bin).
+    map_mark(end, more, Granule::Interior, Granule::Interior);
+    if (rest > 0) bin_run(end + more * kSlabSize, rest, cold);
+  } else if (end == g_cache.fresh && g_cache.fresh_end - g_cache.fresh >= more * kSlabSize) {
+    g_cache.fresh += more * kSlabSize;
+    map_mark(end, more, Granule::Interior, Granule::Interior);  // leaves prepared with the reservation
+  } else {
+    return false;
+  }
+  housekeeping_locked();
+  return true;
+}
+
+void cache_shrink(SlabHeader* run, std::size_t keep) noexcept {
+  const std::uintptr_t tail = base_of(run) + keep * kSlabSize;
+  const std::size_t slabs = run->slabs - keep;
+  poison(reinterpret_cast<void*>(tail), slabs * kSlabSize);
+  LockGuard guard(g_cache.lock);
+  bin_run(tail, slabs, false);  // the slab before it is the run's: no merge backwards
+  housekeeping_locked();
 }
 
 void retire_header(SlabHeader* run) noexcept {

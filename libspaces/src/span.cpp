@@ -9,6 +9,12 @@
 // Spans are charged to the heap when taken and uncharged when freed, and are
 // listed on the heap (large or huge) under its lock, for stats, walk and
 // teardown.
+//
+// realloc resizes a span in place when it can (resize_large): it shrinks by
+// giving its last slabs back to the cache, and grows over the free slabs
+// right after it (the granule map finds them). A huge block is remapped.
+// Either way only the difference is charged, so a block can grow to the
+// cap, not to half of it.
 // ---------------------------------------------------------------------------
 #include "internal/heap.h"
 
@@ -63,6 +69,67 @@ void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
   char* block = reinterpret_cast<char*>(run_base(s) + s->block_size);
   poison_alloc(block, size, s->size);
   vg_alloc(h, block, size);
+  return block;
+}
+
+namespace {
+
+/// Remaps huge run s to hold `size` bytes; its new header, or nullptr.
+SlabHeader* resize_huge(Heap* h, SlabHeader* s, std::size_t size, std::size_t align) noexcept {
+  // Under the lock: the header may move, and with it the list links.
+  LockGuard guard(h->lock);
+  h->huge.remove(s);
+  SlabHeader* r = huge_remap(s, size, align);
+  h->huge.push_front(r != nullptr ? r : s);
+  if (r != nullptr && r != s) {
+    // Moved: to its caller a new block, as a copy would be.
+    h->large_allocs++;
+    h->large_frees++;
+  }
+  return r;
+}
+
+/// Gives span s exactly `slabs` slabs, in place; false if the slabs after it
+/// are not free.
+bool resize_span(Heap* h, SlabHeader* s, std::size_t slabs) noexcept {
+  if (slabs > s->slabs && !cache_extend(s, slabs - s->slabs)) return false;
+  if (slabs < s->slabs) cache_shrink(s, slabs);
+  LockGuard guard(h->lock);  // stats and walk read the length
+  s->slabs = static_cast<std::uint32_t>(slabs);
+  s->size = slabs * kSlabSize - s->block_size;
+  return true;
+}
+
+}  // namespace
+
+void* resize_large(Heap* h, SlabHeader* s, std::size_t size, std::size_t align, bool* refused) noexcept {
+  const std::size_t offset = s->block_size;
+  if (size == 0) size = 1;  // as acquire_block_run
+  if (size > SIZE_MAX / 2 - offset) return nullptr;
+  const bool huge = s->kind == SlabKind::Huge;
+  // A span that would pass the huge threshold moves to a mapping of its own.
+  if (!huge && offset + size > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD))) return nullptr;
+  const std::size_t total = (offset + size + kSlabMask) & ~kSlabMask;
+  const std::size_t old_total = s->slabs * kSlabSize;
+  if (total > old_total && !charge(h, total - old_total, size)) {
+    *refused = true;
+    return nullptr;
+  }
+  void* const old_block = reinterpret_cast<void*>(run_base(s) + offset);
+  SlabHeader* r = huge ? resize_huge(h, s, size, align) : (resize_span(h, s, total / kSlabSize) ? s : nullptr);
+  if (r == nullptr) {
+    if (total > old_total) heap_uncharge(h, total - old_total);
+    return nullptr;
+  }
+  if (total < old_total) heap_uncharge(h, old_total - total);
+  void* block = reinterpret_cast<void*>(run_base(r) + offset);
+  poison_alloc(block, size, r->size);
+  if (block == old_block) {
+    vg_resize(h, block, size);
+  } else {
+    vg_free(h, old_block);
+    vg_alloc(h, block, size);
+  }
   return block;
 }
 

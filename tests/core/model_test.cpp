@@ -1,6 +1,7 @@
 // The randomized model test: a million mixed operations on several heaps
 // checked against a simple model, single-threaded and with 2-8 threads.
-//   Workload: alloc, calloc, aligned alloc (8 B to 1 MiB), realloc, free, sizes
+//   Workload: alloc, calloc, aligned alloc (8 B to 1 MiB), realloc (a third
+//   of them growing the block by half), free, sizes
 //   1 B to 4 MiB; heaps: general multi-threaded, general single-threaded with a
 //   cap, region; occasional reset, destroy-and-recreate (the dead handle must
 //   reach nothing) and collect. Fixed seeds.
@@ -248,7 +249,9 @@ class Model {
     const std::uintptr_t a = pick_live(h);
     const LiveBlock old = h.live[a];
     verify(a, old);
-    const std::size_t size = random_size();
+    // A third of the reallocs grow the block by up to half again, as a
+    // growing buffer does (spans grow in place, huge blocks remap).
+    const std::size_t size = unit_(rng_) < 0.33 ? old.size + 1 + old.size / 2 : random_size();
     // Out of the registry first: once moved, another thread may get the memory.
     if (!h.region()) registry_->remove(a);
     void* q = spaces_realloc(h.heap, reinterpret_cast<void*>(a), size);
@@ -415,6 +418,18 @@ TEST_P(ModelTest, MillionOperationsMatchTheModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, ModelTest, ::testing::Values(1u, 20261124u));
+
+// With the huge threshold at 1 MiB, so that blocks
+// of 1-4 MiB are huge mappings: realloc then remaps them (grows in place,
+// moves, shrinks) and spans grow into huge blocks.
+TEST(ModelHugeTest, HugeBlocksFromOneMiBMatchTheModel) {
+  long long threshold = 0;
+  ASSERT_EQ(spaces_option_get(SPACES_OPTION_HUGE_THRESHOLD, &threshold), SPACES_OK);
+  ASSERT_EQ(spaces_option_set(SPACES_OPTION_HUGE_THRESHOLD, 1 << 20), SPACES_OK);
+  Model m(77u);
+  m.run(ops_from_env(1000000) / 2);
+  EXPECT_EQ(spaces_option_set(SPACES_OPTION_HUGE_THRESHOLD, threshold), SPACES_OK);
+}
 
 class ThreadedModelTest : public ::testing::TestWithParam<int> {};
 

@@ -30,10 +30,12 @@ using spaces_test::stats_of;
 
 namespace {
 
-/// While alive, every OS mapping the allocator asks for is refused.
+/// While alive, every OS mapping the allocator asks for is refused: the
+/// test points whose names start with `points` ("os.map" by default;
+/// "os.remap" refuses mremap, "os." both).
 class RefuseMappings {
  public:
-  RefuseMappings() { spaces_test_set_hook(&hook, this); }
+  explicit RefuseMappings(const char* points = "os.map") : points_(points) { spaces_test_set_hook(&hook, this); }
   ~RefuseMappings() { spaces_test_set_hook(nullptr, nullptr); }
   RefuseMappings(const RefuseMappings&) = delete;
   RefuseMappings& operator=(const RefuseMappings&) = delete;
@@ -41,10 +43,12 @@ class RefuseMappings {
 
  private:
   static void hook(const char* point, const void* object, void* arg) {
-    if (std::strcmp(point, "os.map") != 0) return;
+    auto* self = static_cast<RefuseMappings*>(arg);
+    if (std::strncmp(point, self->points_, std::strlen(self->points_)) != 0) return;
     *static_cast<bool*>(const_cast<void*>(object)) = true;
-    static_cast<RefuseMappings*>(arg)->refused_.fetch_add(1);
+    self->refused_.fetch_add(1);
   }
+  const char* points_;
   std::atomic<std::size_t> refused_{0};
 };
 
@@ -110,6 +114,44 @@ TEST(OutOfMemoryTest, SmallBlocksFailCleanlyAndRecover) {
   spaces_free(big);
   spaces_free(more);
   for (unsigned char* p : v) spaces_free(p);
+  expect_consistent(h, 0);
+  spaces_heap_destroy(h);
+}
+
+// realloc of a huge block when the kernel refuses mremap: it copies into a
+// new mapping instead; when mappings are refused too, NULL and ENOMEM with
+// the block untouched and its charge unchanged.
+TEST(OutOfMemoryTest, HugeReallocWithoutRemapCopiesOrFails) {
+  constexpr std::size_t kMiB = std::size_t{1} << 20;
+  spaces_heap_t* h = make_heap("remap");
+  auto* p = static_cast<unsigned char*>(spaces_alloc(h, 100 * kMiB));
+  ASSERT_NE(p, nullptr);
+  p[0] = 0x11;
+  p[100 * kMiB - 1] = 0x22;
+  const std::size_t footprint = stats_of(h).footprint;
+  {
+    RefuseMappings refuse("os.");
+    errno = 0;
+    EXPECT_EQ(spaces_realloc(h, p, 200 * kMiB), nullptr);
+    EXPECT_EQ(errno, ENOMEM);
+    EXPECT_GE(refuse.refused(), 2u);  // the remap in place, then a new mapping
+    EXPECT_EQ(stats_of(h).footprint, footprint);
+    EXPECT_EQ(spaces_usable_size(p), footprint - kHeaderRegion);
+  }
+  unsigned char* q;
+  {
+    RefuseMappings refuse("os.remap");
+    q = static_cast<unsigned char*>(spaces_realloc(h, p, 200 * kMiB));
+    ASSERT_NE(q, nullptr);
+    EXPECT_GE(refuse.refused(), 1u);
+  }
+  EXPECT_NE(q, p);  // copied
+  EXPECT_EQ(q[0], 0x11);
+  EXPECT_EQ(q[100 * kMiB - 1], 0x22);
+  EXPECT_FALSE(spaces_owns(p));
+  expect_consistent(h, 1);
+  EXPECT_EQ(stats_of(h).footprint, (200 * kMiB + kHeaderRegion + kSlabSize - 1) / kSlabSize * kSlabSize);
+  spaces_free(q);
   expect_consistent(h, 0);
   spaces_heap_destroy(h);
 }

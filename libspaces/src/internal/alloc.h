@@ -23,6 +23,9 @@
 #ifndef SPACES_INTERNAL_ALLOC_H
 #define SPACES_INTERNAL_ALLOC_H
 
+#include <cstring>
+
+#include "granule_map.h"
 #include "thread.h"
 
 namespace spaces::detail {
@@ -47,6 +50,18 @@ SPACES_FAST_PATH void* alloc_direct(Shard* sh, std::size_t size) noexcept {
 SPACES_ALWAYS_INLINE void* alloc_small(Shard* sh, std::size_t size) noexcept {
   if (SPACES_LIKELY(size <= kMaxDirectSize)) return alloc_direct(sh, size);
   return alloc_class(sh, size_to_class(size), size);
+}
+
+/// calloc's clearing of a block of `bytes` just handed out, skipped for a
+/// span or mapping fresh from the OS (kSlabZeroed): calloc(1 GiB) then costs
+/// an mmap and leaves nothing resident.
+inline void clear_new_block(void* p, std::size_t bytes) noexcept {
+  if (bytes > kMaxSmallSize) {
+    const SlabHeader* s = slab_checked(p);  // a region block may have no header of its own
+    if (s != nullptr && (s->kind == SlabKind::Large || s->kind == SlabKind::Huge) && (s->flags & kSlabZeroed) != 0)
+      return;
+  }
+  std::memset(p, 0, bytes);
 }
 
 }  // namespace spaces::detail

@@ -108,6 +108,11 @@ SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, Slab
 /// Blocks bigger than a small class or aligned beyond 512: spans and huge mappings.
 void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept;
 void free_large(SlabHeader* s) noexcept;
+/// realloc of span or huge block s to `size` bytes without a copy (span.cpp:
+/// resize in place; huge: mremap). Charges only the difference. The block,
+/// or nullptr when it must move instead (with *refused set if the cap
+/// refused the difference: the failure is recorded).
+void* resize_large(Heap* h, SlabHeader* s, std::size_t size, std::size_t align, bool* refused) noexcept;
 
 // ---- region.cpp ----------------------------------------------------------------
 

@@ -32,9 +32,18 @@ extern SPACES_HIDDEN SlabHeader g_empty_slab;
 
 /// A run of exactly `slabs` slabs whose base + offset is a multiple of
 /// `align` (align > kSlabSize only matters with offset == kSlabSize). The
-/// header is zeroed but for `slabs`; the map marks it Head/Interior. nullptr
+/// header is zeroed but for `slabs`, and flags says kSlabZeroed if the run
+/// comes fresh from the OS; the map marks it Head/Interior. nullptr
 /// and *err = ENOMEM when the OS refuses.
 SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offset, int* err) noexcept;
+/// Lengthens the in-use run `run` by `more` slabs, in place: from the free
+/// run binned right after it, or from the untouched reservation it ends at.
+/// False (nothing changed) if the memory after it is not free. The caller
+/// updates run->slabs, under its heap's lock.
+bool cache_extend(SlabHeader* run, std::size_t more) noexcept;
+/// Takes back the slabs of `run` after its first `keep` (0 < keep <
+/// run->slabs) as warm memory. The caller updates run->slabs.
+void cache_shrink(SlabHeader* run, std::size_t keep) noexcept;
 /// Marks a run that is about to be released as free (magic, kind, owner 0),
 /// so a later free of one of its blocks is reported, not taken as live.
 void retire_header(SlabHeader* run) noexcept;
@@ -61,6 +70,12 @@ void cache_fork_child() noexcept;
 /// header is initialised as Huge but for heap/shard. nullptr, *err on failure.
 SlabHeader* huge_map(std::size_t size, std::size_t align, int* err) noexcept;
 void huge_unmap(SlabHeader* s) noexcept;
+/// Resizes huge run s (off its heap's list) to hold a block of `size` bytes
+/// aligned to `align`, without copying it: in place, or moved to a new
+/// mapping by the kernel. Returns the run's header, which moves with it;
+/// nullptr and s unchanged when the OS refuses (or a block aligned past
+/// 64 KiB would have to move).
+SlabHeader* huge_remap(SlabHeader* s, std::size_t size, std::size_t align) noexcept;
 
 // ---- A small slab's own lists (the owner's; slab.cpp carves) -----------------------
 

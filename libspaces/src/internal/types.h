@@ -117,6 +117,9 @@ SPACES_ALWAYS_INLINE std::uint32_t remote_head_offset(std::uint64_t w) noexcept 
 /// SlabHeader::flags
 inline constexpr std::uint8_t kSlabSingleThreaded = 1;  ///< heap is single-threaded: frees are local
 inline constexpr std::uint8_t kSlabCold = 2;            ///< free run: decommitted or never touched
+/// Large/Huge: the block's memory was never written when it was handed out
+/// (a fresh OS mapping), so calloc need not clear it.
+inline constexpr std::uint8_t kSlabZeroed = 4;
 
 inline constexpr std::uint32_t kSlabMagic = 0x5A1AB5EDu;
 inline constexpr std::uint32_t kFreeRunMagic = 0xF4EE4B15u;

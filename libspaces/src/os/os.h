@@ -35,6 +35,13 @@ int map_aligned(std::size_t size, std::size_t align, void** out, Commit commit =
 /// Unmaps [p, p + size). Preconditions: page-aligned, mapped by map_aligned.
 int unmap(void* p, std::size_t size) noexcept;
 
+/// Resizes the mapping [p, p + old_size) to new_size bytes without copying.
+/// With `to` == nullptr only in place: it shrinks, or grows when the address
+/// range after it is unmapped (ENOMEM when it is not). Otherwise the pages
+/// move to `to`, replacing the mapping of new_size bytes the caller made
+/// there, and [p, p + old_size) is unmapped. Preconditions: page-aligned.
+int remap(void* p, std::size_t old_size, std::size_t new_size, void* to) noexcept;
+
 /// How decommit returns memory: MADV_FREE (lazy) or MADV_DONTNEED (now).
 enum class Decommit : int { Free = 1, DontNeed = 2 };
 

@@ -61,6 +61,16 @@ int unmap(void* p, std::size_t size) noexcept {
   return ::munmap(p, size) == 0 ? 0 : errno;
 }
 
+int remap(void* p, std::size_t old_size, std::size_t new_size, void* to) noexcept {
+  bool refuse = false;
+  SPACES_TEST_POINT("os.remap", &refuse);
+  if (refuse) return ENOMEM;
+  void* q = to == nullptr ? ::mremap(p, old_size, new_size, 0)
+                          : ::mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+  if (q == MAP_FAILED) return errno != 0 ? errno : ENOMEM;
+  return 0;
+}
+
 int decommit(void* p, std::size_t size, Decommit how) noexcept {
   if (size == 0) return 0;
 #ifdef MADV_FREE

@@ -62,7 +62,7 @@ SPACES_EXPORT void* calloc(std::size_t count, std::size_t size) noexcept {
     return nullptr;
   }
   void* p = override_malloc(bytes);
-  if (p != nullptr) std::memset(p, 0, bytes);
+  if (p != nullptr) clear_new_block(p, bytes);
   return p;
 }
 
