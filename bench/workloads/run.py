@@ -91,6 +91,15 @@ WORKLOADS = [
              "std::map/unordered_map of strings: build, query, erase, destroy"),
     Workload("binary-trees", "wl_binary_trees", ["--size", "17"], ["--size", "14"], "st",
              "Benchmarks Game binary-trees, new/delete per node"),
+    Workload("realloc-steps", "wl_grow", ["--mode", "0", "--max", "64M", "--step", "64K", "--rounds", "4"],
+             ["--mode", "0", "--max", "16M", "--step", "64K", "--rounds", "1"], "st",
+             "one buffer grown to 64 MiB by realloc in 64 KiB steps, 4 times"),
+    Workload("realloc-huge", "wl_grow", ["--mode", "1", "--max", "128M", "--steps", "16"],
+             ["--mode", "1", "--max", "128M", "--steps", "4"], "st",
+             "a 128 MiB block grown by a quarter 16 times (to 4.4 GiB)"),
+    Workload("calloc-1g", "wl_grow", ["--mode", "2", "--max", "1G", "--rounds", "8"],
+             ["--mode", "2", "--max", "1G", "--rounds", "1"], "st",
+             "calloc(1 GiB), read sparsely, freed; 8 times"),
 ]
 
 
@@ -125,6 +134,9 @@ def parse_args():
     p.add_argument("--spaces", type=Path, help="libspaces_malloc.so to preload as 'spaces' (skipped if absent)")
     p.add_argument("--spaces-hardened", type=Path,
                    help="libspaces_malloc_hardened.so to preload as 'hardened' (skipped if not given)")
+    p.add_argument("--extra", action="append", default=[], metavar="NAME=PATH",
+                   help="another malloc library to preload as NAME (repeatable): a build of an older "
+                        "commit, for before/after figures from one interleaved run")
     p.add_argument("--build-dir", type=Path, default=REPO / "build" / "workloads",
                    help="CMake build directory holding bench/workloads/wl_* (default: %(default)s)")
     p.add_argument("--runs", type=int, default=5, help="runs per workload and allocator (default 5; --quick: 1)")
@@ -412,6 +424,11 @@ def main():
             libs["hardened"] = args.spaces_hardened.resolve()
         else:
             notes.add(f"hardened: skipped ({args.spaces_hardened} does not exist)")
+    for extra in args.extra:
+        name, sep, path = extra.partition("=")
+        if not sep or not name or name in libs:
+            sys.exit(f"--extra {extra}: want NAME=PATH with a new NAME")
+        libs[name] = Path(path).resolve()
     for name, lib in list(libs.items()):
         if lib is not None and not Path(lib).is_file():
             notes.add(f"{name}: skipped ({lib} does not exist)")
@@ -429,7 +446,7 @@ def main():
         notes.add(f"{BASELINE} not run: ratios are relative to {baseline}")
 
     versions = {a: package_version(libs[a] if libs[a] else "/lib/x86_64-linux-gnu/libc.so.6") for a in allocs
-                if a not in ("spaces", "hardened")}
+                if a in PEERS}
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}  {platform.node()}  {os.cpu_count()} CPUs  "
           f"load {os.getloadavg()[0]:.2f}  runs={args.runs} threads={args.threads}"
           f"{' quick' if args.quick else ''}", flush=True)

@@ -89,31 +89,69 @@ bool remap_in_place(SlabHeader* s, std::size_t total) noexcept {
   return true;
 }
 
-/// Moves the mapping of s to a new one of `total` bytes; the new header.
-SlabHeader* remap_moving(SlabHeader* s, std::size_t total) noexcept {
-  const std::uintptr_t base = run_base(s);
-  const std::size_t old_total = s->slabs * kSlabSize;
+/// A new mapping of `total` bytes with its map leaves made, or 0.
+std::uintptr_t map_destination(std::size_t total) noexcept {
   void* to = nullptr;
-  if (os::map_aligned(total, kSlabSize, &to) != 0) return nullptr;
-  const auto dst = reinterpret_cast<std::uintptr_t>(to);
-  if (!map_prepare(dst, total)) {
+  if (os::map_aligned(total, kSlabSize, &to) != 0) return 0;
+  if (!map_prepare(reinterpret_cast<std::uintptr_t>(to), total)) {
     os::unmap(to, total);
+    return 0;
+  }
+  return reinterpret_cast<std::uintptr_t>(to);
+}
+
+/// Moves the pages of [base, base + bytes) to dst, lengthened to `total`
+/// bytes (one mapping, so that mremap can resize it later: a resize may not
+/// span two), and the header of the run at base to its slot at dst (the
+/// color slot depends on the address). The new header, or nullptr (nothing
+/// moved).
+SlabHeader* move_pages(std::uintptr_t base, std::size_t bytes, std::uintptr_t dst, std::size_t total) noexcept {
+  const SlabHeader* old = header_at(base);
+  const std::uintptr_t color = reinterpret_cast<std::uintptr_t>(old) - base;
+  unpoison(reinterpret_cast<void*>(base), bytes);  // the shadow does not move with the pages
+  if (os::remap(reinterpret_cast<void*>(base), bytes, total, reinterpret_cast<void*>(dst)) != 0) {
+    os::unmap(reinterpret_cast<void*>(dst), total);
     return nullptr;
   }
-  const std::uintptr_t color = reinterpret_cast<std::uintptr_t>(s) - base;
-  unpoison(reinterpret_cast<void*>(base), old_total);  // the shadow does not move with the pages
-  if (os::remap(reinterpret_cast<void*>(base), old_total, total, to) != 0) {
-    os::unmap(to, total);
-    return nullptr;
-  }
-  forget_mapping(base, old_total / kSlabSize);
   SlabHeader* moved = header_at(dst);
   std::memmove(static_cast<void*>(moved), reinterpret_cast<void*>(dst + color), sizeof(SlabHeader));
+  return moved;
+}
+
+/// Moves huge run s to a new mapping of `total` bytes; the new header.
+SlabHeader* remap_moving(SlabHeader* s, std::size_t total) noexcept {
+  const std::uintptr_t base = run_base(s);
+  const std::size_t slabs = s->slabs;
+  const std::uintptr_t dst = map_destination(total);
+  if (dst == 0) return nullptr;
+  SlabHeader* moved = move_pages(base, slabs * kSlabSize, dst, total);
+  if (moved == nullptr) return nullptr;
+  forget_mapping(base, slabs);
   map_mark(dst, total / kSlabSize, Granule::Head, Granule::Interior);
   return moved;
 }
 
 }  // namespace
+
+SlabHeader* huge_adopt_span(SlabHeader* s, std::size_t size) noexcept {
+  const std::size_t total = (s->block_size + size + kSlabMask) & ~kSlabMask;
+  const std::uintptr_t base = run_base(s);
+  const std::size_t slabs = s->slabs;
+  const std::uintptr_t dst = map_destination(total);
+  if (dst == 0) return nullptr;
+  SlabHeader* r = move_pages(base, slabs * kSlabSize, dst, total);
+  if (r == nullptr) return nullptr;
+  // The span's range is a hole in its reservation now: map it afresh for the
+  // cache, or forget it if the OS refuses (the range is lost, nothing else).
+  if (os::map_fixed(reinterpret_cast<void*>(base), slabs * kSlabSize) == 0) cache_refilled(base, slabs);
+  else map_clear(base, slabs);
+  r->kind = SlabKind::Huge;
+  r->flags = 0;
+  r->slabs = static_cast<std::uint32_t>(total / kSlabSize);
+  r->size = total - r->block_size;
+  map_mark(dst, r->slabs, Granule::Head, Granule::Interior);
+  return r;
+}
 
 SlabHeader* huge_remap(SlabHeader* s, std::size_t size, std::size_t align) noexcept {
   const std::size_t total = (s->block_size + size + kSlabMask) & ~kSlabMask;

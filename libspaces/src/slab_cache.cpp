@@ -484,6 +484,11 @@ bool cache_extend(SlabHeader* run, std::size_t more) noexcept {
   return true;
 }
 
+void cache_refilled(std::uintptr_t base, std::size_t slabs) noexcept {
+  LockGuard guard(g_cache.lock);
+  bin_run(base, slabs, true);
+}
+
 void cache_shrink(SlabHeader* run, std::size_t keep) noexcept {
   const std::uintptr_t tail = base_of(run) + keep * kSlabSize;
   const std::size_t slabs = run->slabs - keep;

@@ -12,9 +12,12 @@
 //
 // realloc resizes a span in place when it can (resize_large): it shrinks by
 // giving its last slabs back to the cache, and grows over the free slabs
-// right after it (the granule map finds them). A huge block is remapped.
-// Either way only the difference is charged, so a block can grow to the
-// cap, not to half of it.
+// right after it (the granule map finds them). A span that cannot grow in
+// place, or grows past the huge threshold, and is 8 MiB or more becomes a
+// huge block: the kernel moves its pages to a mapping of their own (no
+// copy), as glibc's realloc does above its mmap threshold. A huge block is
+// remapped. Either way only the difference is charged, so a block can grow
+// to the cap, not to half of it.
 // ---------------------------------------------------------------------------
 #include "internal/heap.h"
 
@@ -22,9 +25,6 @@ namespace spaces::detail {
 
 SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, SlabKind kind) noexcept {
   if (align < kMinAlign) align = kMinAlign;
-  // A block of 0 bytes is a block of 1, so that it lies inside its run (at
-  // offset 64 KiB it would sit one past the end, in a granule not ours).
-  if (size == 0) size = 1;
   // Where the block sits in its run: after the header region, at its
   // alignment below 64 KiB, or one slab in (its header in the slab below).
   const std::size_t offset = align <= kHeaderRegion ? kHeaderRegion : (align <= kSlabSize ? align : kSlabSize);
@@ -32,12 +32,16 @@ SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, Slab
     record_failure(SPACES_E_NOMEM, h, size);
     return nullptr;
   }
+  // A block of 0 bytes takes the room of 1, so that it lies inside its run
+  // (at offset 64 KiB it would sit one past the end, in a granule not ours);
+  // the request stays 0 for the cap handler and the failure record.
+  const std::size_t room = size == 0 ? 1 : size;
   SlabHeader* s;
-  if (offset + size > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD))) {
-    const std::size_t total = (offset + size + kSlabMask) & ~kSlabMask;
+  if (offset + room > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD))) {
+    const std::size_t total = (offset + room + kSlabMask) & ~kSlabMask;
     if (!charge(h, total, size)) return nullptr;
     int err = 0;
-    s = huge_map(size, align, &err);
+    s = huge_map(room, align, &err);
     if (s == nullptr) {
       heap_uncharge(h, total);
       record_failure(SPACES_E_NOMEM, h, size);
@@ -47,7 +51,7 @@ SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, Slab
     s->heap = h;
     s->heap_epoch = h->epoch;
   } else {
-    const std::size_t slabs = (offset + size + kSlabMask) >> kSlabShift;
+    const std::size_t slabs = (offset + room + kSlabMask) >> kSlabShift;
     s = acquire_run(h, slabs, align, offset, size);
     if (s == nullptr) return nullptr;
     s->magic = kSlabMagic;
@@ -73,6 +77,25 @@ void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
 }
 
 namespace {
+
+/// The smallest span realloc moves by remapping rather than copying: the
+/// mmap and munmap of a mapping of its own are small next to touching this.
+constexpr std::size_t kAdoptMin = std::size_t{8} << 20;
+
+/// Moves span s into a huge mapping of `size` bytes; its new header, or nullptr.
+SlabHeader* adopt_span(Heap* h, SlabHeader* s, std::size_t size) noexcept {
+  LockGuard guard(h->lock);  // the header moves, and with it the list links
+  h->large.remove(s);
+  SlabHeader* r = huge_adopt_span(s, size);
+  if (r == nullptr) {
+    h->large.push_front(s);
+    return nullptr;
+  }
+  h->huge.push_front(r);
+  h->large_allocs++;  // moved: to its caller a new block, as a copy would be
+  h->large_frees++;
+  return r;
+}
 
 /// Remaps huge run s to hold `size` bytes; its new header, or nullptr.
 SlabHeader* resize_huge(Heap* h, SlabHeader* s, std::size_t size, std::size_t align) noexcept {
@@ -104,19 +127,24 @@ bool resize_span(Heap* h, SlabHeader* s, std::size_t slabs) noexcept {
 
 void* resize_large(Heap* h, SlabHeader* s, std::size_t size, std::size_t align, bool* refused) noexcept {
   const std::size_t offset = s->block_size;
-  if (size == 0) size = 1;  // as acquire_block_run
   if (size > SIZE_MAX / 2 - offset) return nullptr;
   const bool huge = s->kind == SlabKind::Huge;
   // A span that would pass the huge threshold moves to a mapping of its own.
-  if (!huge && offset + size > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD))) return nullptr;
+  const bool past_threshold =
+      !huge && offset + size > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD));
   const std::size_t total = (offset + size + kSlabMask) & ~kSlabMask;
   const std::size_t old_total = s->slabs * kSlabSize;
+  const bool adoptable = total > old_total && offset + size >= (past_threshold ? 0 : kAdoptMin) && align <= kSlabSize;
+  if (past_threshold && !adoptable) return nullptr;
   if (total > old_total && !charge(h, total - old_total, size)) {
     *refused = true;
     return nullptr;
   }
   void* const old_block = reinterpret_cast<void*>(run_base(s) + offset);
-  SlabHeader* r = huge ? resize_huge(h, s, size, align) : (resize_span(h, s, total / kSlabSize) ? s : nullptr);
+  SlabHeader* r = nullptr;
+  if (huge) r = resize_huge(h, s, size, align);
+  else if (!past_threshold && resize_span(h, s, total / kSlabSize)) r = s;
+  else if (adoptable) r = adopt_span(h, s, size);
   if (r == nullptr) {
     if (total > old_total) heap_uncharge(h, total - old_total);
     return nullptr;

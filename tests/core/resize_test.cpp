@@ -113,6 +113,38 @@ TEST_F(ResizeTest, SpanShrinksInPlaceAndGivesBackItsLastSlabs) {
   spaces_free(p);
 }
 
+// A span of 8 MiB or more that cannot grow in place (another block follows
+// it) moves by remapping: its pages go to a mapping of their own, and its old
+// range goes back to the cache, where the next span of its size is cut.
+TEST_F(ResizeTest, BlockedBigSpanMovesItsPagesNotItsBytes) {
+  auto* p = static_cast<char*>(spaces_alloc(heap, 10 * kMiB));
+  ASSERT_NE(p, nullptr);
+  mark_pages(p, 10 * kMiB);
+  auto* wall = static_cast<char*>(spaces_alloc(heap, 100000));
+  ASSERT_EQ(wall, p + slabs_for(10 * kMiB) * kSlab);  // cut from the reservation right after p
+  auto* q = static_cast<char*>(spaces_realloc(heap, p, 12 * kMiB));
+  ASSERT_NE(q, nullptr);
+  ASSERT_NE(q, p);
+  expect_pages(q, 10 * kMiB);
+  EXPECT_TRUE(spaces_owns(p));  // memory of the slab cache now
+  EXPECT_EQ(spaces_heap_of(p), nullptr);
+  EXPECT_EQ(spaces_heap_of(q), heap);
+  EXPECT_EQ(spaces_usable_size(q), slabs_for(12 * kMiB) * kSlab - kHeaderRegion);
+  spaces_stats_t s = stats_of(heap);
+  EXPECT_EQ(s.footprint, (slabs_for(12 * kMiB) + slabs_for(100000)) * kSlab);
+  EXPECT_EQ(s.live_blocks, 2u);
+  EXPECT_EQ(s.alloc_count, 3u);  // a moved block counts as a new one
+  EXPECT_EQ(s.free_count, 1u);
+  // The old range is free memory, fresh from the OS (calloc would not clear it).
+  auto* again = static_cast<char*>(spaces_alloc(heap, 10 * kMiB));
+  EXPECT_EQ(again, p);
+  EXPECT_EQ(again[0], 0);
+  spaces_free(again);
+  spaces_free(wall);
+  spaces_free(q);
+  EXPECT_EQ(stats_of(heap).footprint, 0u);
+}
+
 // Under a cap, a block grows by the difference only: a 640 KiB span grows
 // to the whole 1 MiB cap (a copy would need 1.6 MiB).
 TEST_F(ResizeTest, SpanGrowthIsChargedByTheDifference) {
@@ -134,13 +166,14 @@ TEST_F(ResizeTest, SpanGrowthIsChargedByTheDifference) {
   spaces_heap_destroy(capped);
 }
 
-// A span that grows past the huge threshold moves into a mapping of its own;
-// then it grows and shrinks in place (mremap), keeping every byte.
+// A span that grows past the huge threshold moves into a mapping of its own
+// (its pages move, no copy); then it grows and shrinks in place (mremap),
+// keeping every byte.
 TEST_F(ResizeTest, HugeBlockGrowsAndShrinksInPlace) {
   void* p = spaces_alloc(heap, 32 * kMiB);
   ASSERT_NE(p, nullptr);
   mark_pages(p, 32 * kMiB);
-  void* h = spaces_realloc(heap, p, 200 * kMiB);  // span -> huge: one copy
+  void* h = spaces_realloc(heap, p, 200 * kMiB);  // span -> huge: its pages move
   ASSERT_NE(h, nullptr);
   expect_pages(h, 32 * kMiB);
   ASSERT_EQ(spaces_realloc(heap, h, 100 * kMiB), h);  // shrinks in place, unmapping the tail

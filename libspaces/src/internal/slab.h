@@ -44,6 +44,9 @@ bool cache_extend(SlabHeader* run, std::size_t more) noexcept;
 /// Takes back the slabs of `run` after its first `keep` (0 < keep <
 /// run->slabs) as warm memory. The caller updates run->slabs.
 void cache_shrink(SlabHeader* run, std::size_t keep) noexcept;
+/// Takes back [base, base + slabs), an in-use run whose pages moved away
+/// (huge_adopt_span) and whose range was mapped afresh, as cold memory.
+void cache_refilled(std::uintptr_t base, std::size_t slabs) noexcept;
 /// Marks a run that is about to be released as free (magic, kind, owner 0),
 /// so a later free of one of its blocks is reported, not taken as live.
 void retire_header(SlabHeader* run) noexcept;
@@ -76,6 +79,11 @@ void huge_unmap(SlabHeader* s) noexcept;
 /// nullptr and s unchanged when the OS refuses (or a block aligned past
 /// 64 KiB would have to move).
 SlabHeader* huge_remap(SlabHeader* s, std::size_t size, std::size_t align) noexcept;
+/// Turns span s (off its heap's list) into a huge block of `size` bytes
+/// without copying it: its pages move to a new mapping, and its range in the
+/// reservation is mapped afresh and given to the cache. Returns the new
+/// header, or nullptr and s unchanged when the OS refuses.
+SlabHeader* huge_adopt_span(SlabHeader* s, std::size_t size) noexcept;
 
 // ---- A small slab's own lists (the owner's; slab.cpp carves) -----------------------
 

@@ -42,6 +42,10 @@ int unmap(void* p, std::size_t size) noexcept;
 /// there, and [p, p + old_size) is unmapped. Preconditions: page-aligned.
 int remap(void* p, std::size_t old_size, std::size_t new_size, void* to) noexcept;
 
+/// Maps fresh zeroed read-write memory at exactly [p, p + size), replacing
+/// whatever is mapped there (MAP_FIXED). Preconditions: page-aligned.
+int map_fixed(void* p, std::size_t size) noexcept;
+
 /// How decommit returns memory: MADV_FREE (lazy) or MADV_DONTNEED (now).
 enum class Decommit : int { Free = 1, DontNeed = 2 };
 

@@ -61,6 +61,11 @@ int unmap(void* p, std::size_t size) noexcept {
   return ::munmap(p, size) == 0 ? 0 : errno;
 }
 
+int map_fixed(void* p, std::size_t size) noexcept {
+  void* q = ::mmap(p, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  return q == MAP_FAILED ? (errno != 0 ? errno : ENOMEM) : 0;
+}
+
 int remap(void* p, std::size_t old_size, std::size_t new_size, void* to) noexcept {
   bool refuse = false;
   SPACES_TEST_POINT("os.remap", &refuse);
