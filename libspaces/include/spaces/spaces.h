@@ -213,7 +213,8 @@ SPACES_API spaces_heap_t* spaces_default_heap(void) SPACES_NOEXCEPT;
 SPACES_API void* spaces_alloc(spaces_heap_t* heap, size_t size) SPACES_NOEXCEPT SPACES_MALLOC_ATTR;
 
 /** Allocates `count * size` zeroed bytes; NULL with errno ENOMEM when the
- *  product overflows. */
+ *  product overflows. Memory fresh from the OS is not cleared again, so a
+ *  large calloc costs what the pages touched later cost. */
 SPACES_API void* spaces_calloc(spaces_heap_t* heap, size_t count,
                                size_t size) SPACES_NOEXCEPT SPACES_MALLOC_ATTR;
 
@@ -223,8 +224,12 @@ SPACES_API void* spaces_aligned_alloc(spaces_heap_t* heap, size_t alignment,
                                       size_t size) SPACES_NOEXCEPT SPACES_MALLOC_ATTR;
 
 /** Resizes `ptr` (a block of `heap`, or NULL to allocate from `heap`). Stays
- *  in place when the new size fits the block's size class or span; otherwise
- *  moves into `heap` and frees the old block. On failure returns NULL and
+ *  in place when the new size fits the block's size class or span; a block
+ *  above 32 KiB that stays above it also grows or shrinks in place when the
+ *  memory after it allows, and otherwise moves without a copy from 8 MiB up
+ *  (its pages are remapped). A cap is charged only the difference. Any other
+ *  resize moves into `heap` and frees the old block; a moved block counts as
+ *  an allocation and a free in the statistics. On failure returns NULL and
  *  leaves `ptr` untouched. A `ptr` of another heap, or one that is not the
  *  start of a block spaces handed out, fails with EINVAL (no header is read).
  *  Size 0 gives a minimal block (never NULL on success).
