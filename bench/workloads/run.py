@@ -16,6 +16,10 @@
 # ru_maxrss: Linux carries the forking process's RSS high-water mark (this
 # Python process) into the child's ru_maxrss across exec.
 #
+# The real programs (PROGRAMS_DIR) run through wl_exec; their output (a
+# digest, counts) must be identical too. Their packages: python3, perl, bc,
+# sqlite3, g++.
+#
 # Usage: /usr/bin/python3 bench/workloads/run.py [--spaces PATH] [--quick] ...
 # (see --help). Needs only the Python standard library; gnuplot for --png.
 # ---------------------------------------------------------------------------
@@ -55,7 +59,7 @@ class Workload:
     binary: str
     full: list  # arguments; "{T}" stands for the thread count
     quick: list
-    kind: str  # "mt" (multi-threaded), "cross" (cross-thread frees), "st"
+    kind: str  # "mt" (multi-threaded), "cross" (cross-thread frees), "st", "prog" (a real program)
     about: str
 
 
@@ -100,6 +104,30 @@ WORKLOADS = [
     Workload("calloc-1g", "wl_grow", ["--mode", "2", "--max", "1G", "--rounds", "8"],
              ["--mode", "2", "--max", "1G", "--rounds", "1"], "st",
              "calloc(1 GiB), read sparsely, freed; 8 times"),
+]
+
+# Real programs nobody here wrote (Debian packages), run through wl_exec,
+# which reports their wall time and peak RSS. Their scripts are in programs/.
+PROGRAMS_DIR = REPO / "bench" / "workloads" / "programs"
+
+
+def program(name, argv, about, stdin=None):
+    pre = ["--stdin", str(PROGRAMS_DIR / stdin)] if stdin else []
+    return Workload(name, "wl_exec", pre + ["--"] + argv, pre + ["--"] + argv, "prog", about)
+
+
+WORKLOADS += [
+    program("python3-dicts", ["/usr/bin/python3", str(PROGRAMS_DIR / "dicts.py")],
+            "python3: dicts of 150,000 strings, a bytearray grown 4 KiB at a time, a big join"),
+    program("perl-hashes", ["/usr/bin/perl", str(PROGRAMS_DIR / "hashes.pl")],
+            "perl: hashes of 150,000 keys, a string grown 4 KiB at a time, sorts"),
+    program("bc-factorial", ["/usr/bin/bc", "-q", str(PROGRAMS_DIR / "factorial.bc")],
+            "bc: 6000! by repeated multiplication"),
+    program("sqlite3-inserts", ["/usr/bin/sqlite3", ":memory:"],
+            "sqlite3: 300,000 rows inserted, indexed, grouped, joined, deleted", stdin="inserts.sql"),
+    program("g++-O2", ["/usr/bin/g++", "-O2", "-std=c++20", "-c", str(REPO / "bench" / "workloads" / "map_strings.cpp"),
+                       "-o", "/dev/null"],
+            "g++ -O2 compiling bench/workloads/map_strings.cpp"),
 ]
 
 
