@@ -4,6 +4,10 @@
 // kernel when the address space after it is taken); only the difference is
 // charged to the cap; calloc skips memory fresh from the OS and still
 // clears recycled memory.
+// The tests expect where blocks land (right after another, in a hole just
+// given back, in untouched memory), so each expects the slab cache of a new
+// process: CTest runs every test in a process of its own. Run one at a time
+// by hand (--gtest_filter); run together, later tests see earlier ones' runs.
 #include <gtest/gtest.h>
 
 #include <sys/mman.h>
