@@ -22,6 +22,20 @@ namespace {
   std::exit(1);
 }
 
+unsigned char* realloc_or_fail(unsigned char* p, std::size_t size) {
+  auto* q = static_cast<unsigned char*>(std::realloc(p, size));
+  if (q == nullptr) fail("realloc", size);
+  return q;
+}
+
+/// The sum of the first byte of every page of [p, p + size), then frees p.
+std::uint64_t sum_pages_and_free(unsigned char* p, std::size_t size) {
+  std::uint64_t sum = 0;
+  for (std::size_t off = 0; off < size; off += 4096) sum += p[off];
+  std::free(p);
+  return sum;
+}
+
 /// Grows one buffer step by step, writing each new part; a checksum of the
 /// bytes that must have survived every move.
 std::uint64_t grow_in_steps(std::size_t step, std::size_t max, std::uint64_t round) {
@@ -31,16 +45,11 @@ std::uint64_t grow_in_steps(std::size_t step, std::size_t max, std::uint64_t rou
   std::memset(p, static_cast<int>(round & 0xFF), size);
   while (size < max) {
     const std::size_t next = size + step;
-    auto* q = static_cast<unsigned char*>(std::realloc(p, next));
-    if (q == nullptr) fail("realloc", next);
-    std::memset(q + size, static_cast<int>((next / step) & 0xFF), step);
-    p = q;
+    p = realloc_or_fail(p, next);
+    std::memset(p + size, static_cast<int>((next / step) & 0xFF), step);
     size = next;
   }
-  std::uint64_t sum = 0;
-  for (std::size_t off = 0; off < size; off += 4096) sum += p[off];
-  std::free(p);
-  return sum;
+  return sum_pages_and_free(p, size);
 }
 
 /// Grows a big block by a quarter, `steps` times, touching one byte per page
@@ -52,16 +61,11 @@ std::uint64_t grow_by_quarters(std::size_t max, std::uint64_t steps) {
   for (std::size_t off = 0; off < size; off += 4096) p[off] = static_cast<unsigned char>(off >> 12);
   for (std::uint64_t i = 0; i < steps; ++i) {
     const std::size_t next = size + size / 4;
-    auto* q = static_cast<unsigned char*>(std::realloc(p, next));
-    if (q == nullptr) fail("realloc", next);
-    for (std::size_t off = size; off < next; off += 4096) q[off] = static_cast<unsigned char>(off >> 12);
-    p = q;
+    p = realloc_or_fail(p, next);
+    for (std::size_t off = size; off < next; off += 4096) p[off] = static_cast<unsigned char>(off >> 12);
     size = next;
   }
-  std::uint64_t sum = 0;
-  for (std::size_t off = 0; off < size; off += 4096) sum += p[off];
-  std::free(p);
-  return sum;
+  return sum_pages_and_free(p, size);
 }
 
 /// calloc of a big block, read sparsely (it must read back as zero).

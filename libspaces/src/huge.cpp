@@ -89,44 +89,30 @@ bool remap_in_place(SlabHeader* s, std::size_t total) noexcept {
   return true;
 }
 
-/// A new mapping of `total` bytes with its map leaves made, or 0.
-std::uintptr_t map_destination(std::size_t total) noexcept {
+/// Moves the pages of run s to a new 64 KiB-aligned mapping of `total`
+/// bytes, one VMA lengthened to that size (so that mremap can resize it
+/// later: a resize may not span two), and its header to its slot there (the
+/// color slot depends on the address). The old range is left unmapped for
+/// the caller to settle. The new header, marked in the map, or nullptr with
+/// nothing moved.
+SlabHeader* move_run(SlabHeader* s, std::size_t total) noexcept {
+  const std::uintptr_t base = run_base(s);
+  const std::size_t bytes = s->slabs * kSlabSize;
+  const std::uintptr_t color = reinterpret_cast<std::uintptr_t>(s) - base;
   void* to = nullptr;
-  if (os::map_aligned(total, kSlabSize, &to) != 0) return 0;
-  if (!map_prepare(reinterpret_cast<std::uintptr_t>(to), total)) {
+  if (os::map_aligned(total, kSlabSize, &to) != 0) return nullptr;
+  const auto dst = reinterpret_cast<std::uintptr_t>(to);
+  if (!map_prepare(dst, total)) {
     os::unmap(to, total);
-    return 0;
+    return nullptr;
   }
-  return reinterpret_cast<std::uintptr_t>(to);
-}
-
-/// Moves the pages of [base, base + bytes) to dst, lengthened to `total`
-/// bytes (one mapping, so that mremap can resize it later: a resize may not
-/// span two), and the header of the run at base to its slot at dst (the
-/// color slot depends on the address). The new header, or nullptr (nothing
-/// moved).
-SlabHeader* move_pages(std::uintptr_t base, std::size_t bytes, std::uintptr_t dst, std::size_t total) noexcept {
-  const SlabHeader* old = header_at(base);
-  const std::uintptr_t color = reinterpret_cast<std::uintptr_t>(old) - base;
   unpoison(reinterpret_cast<void*>(base), bytes);  // the shadow does not move with the pages
-  if (os::remap(reinterpret_cast<void*>(base), bytes, total, reinterpret_cast<void*>(dst)) != 0) {
-    os::unmap(reinterpret_cast<void*>(dst), total);
+  if (os::remap(reinterpret_cast<void*>(base), bytes, total, to) != 0) {
+    os::unmap(to, total);
     return nullptr;
   }
   SlabHeader* moved = header_at(dst);
   std::memmove(static_cast<void*>(moved), reinterpret_cast<void*>(dst + color), sizeof(SlabHeader));
-  return moved;
-}
-
-/// Moves huge run s to a new mapping of `total` bytes; the new header.
-SlabHeader* remap_moving(SlabHeader* s, std::size_t total) noexcept {
-  const std::uintptr_t base = run_base(s);
-  const std::size_t slabs = s->slabs;
-  const std::uintptr_t dst = map_destination(total);
-  if (dst == 0) return nullptr;
-  SlabHeader* moved = move_pages(base, slabs * kSlabSize, dst, total);
-  if (moved == nullptr) return nullptr;
-  forget_mapping(base, slabs);
   map_mark(dst, total / kSlabSize, Granule::Head, Granule::Interior);
   return moved;
 }
@@ -137,9 +123,7 @@ SlabHeader* huge_adopt_span(SlabHeader* s, std::size_t size) noexcept {
   const std::size_t total = (s->block_size + size + kSlabMask) & ~kSlabMask;
   const std::uintptr_t base = run_base(s);
   const std::size_t slabs = s->slabs;
-  const std::uintptr_t dst = map_destination(total);
-  if (dst == 0) return nullptr;
-  SlabHeader* r = move_pages(base, slabs * kSlabSize, dst, total);
+  SlabHeader* r = move_run(s, total);
   if (r == nullptr) return nullptr;
   // The span's range is a hole in its reservation now: map it afresh for the
   // cache, or forget it if the OS refuses (the range is lost, nothing else).
@@ -149,7 +133,6 @@ SlabHeader* huge_adopt_span(SlabHeader* s, std::size_t size) noexcept {
   r->flags = 0;
   r->slabs = static_cast<std::uint32_t>(total / kSlabSize);
   r->size = total - r->block_size;
-  map_mark(dst, r->slabs, Granule::Head, Granule::Interior);
   return r;
 }
 
@@ -159,8 +142,11 @@ SlabHeader* huge_remap(SlabHeader* s, std::size_t size, std::size_t align) noexc
   if (total != s->slabs * kSlabSize && !remap_in_place(s, total)) {
     // A new mapping is 64 KiB-aligned: a block aligned past that would lose it.
     if (align > kSlabSize) return nullptr;
-    r = remap_moving(s, total);
+    const std::uintptr_t base = run_base(s);
+    const std::size_t slabs = s->slabs;
+    r = move_run(s, total);
     if (r == nullptr) return nullptr;
+    forget_mapping(base, slabs);
   }
   r->slabs = static_cast<std::uint32_t>(total / kSlabSize);
   r->size = total - r->block_size;

@@ -82,30 +82,18 @@ namespace {
 /// mmap and munmap of a mapping of its own are small next to touching this.
 constexpr std::size_t kAdoptMin = std::size_t{8} << 20;
 
-/// Moves span s into a huge mapping of `size` bytes; its new header, or nullptr.
-SlabHeader* adopt_span(Heap* h, SlabHeader* s, std::size_t size) noexcept {
-  LockGuard guard(h->lock);  // the header moves, and with it the list links
-  h->large.remove(s);
-  SlabHeader* r = huge_adopt_span(s, size);
-  if (r == nullptr) {
-    h->large.push_front(s);
-    return nullptr;
-  }
-  h->huge.push_front(r);
-  h->large_allocs++;  // moved: to its caller a new block, as a copy would be
-  h->large_frees++;
-  return r;
-}
-
-/// Remaps huge run s to hold `size` bytes; its new header, or nullptr.
-SlabHeader* resize_huge(Heap* h, SlabHeader* s, std::size_t size, std::size_t align) noexcept {
-  // Under the lock: the header may move, and with it the list links.
+/// Moves run s of h from list `from` to `to` while `move` resizes it
+/// (returning its header, which may move, and with it the list links: hence
+/// the lock). A block that moved is to its caller a new one, as a copy would
+/// be: it counts as an allocation and a free. The new header, or nullptr
+/// with s back on `from`.
+template <class Move>
+SlabHeader* relist(Heap* h, SlabHeader* s, RunList& from, RunList& to, Move move) noexcept {
   LockGuard guard(h->lock);
-  h->huge.remove(s);
-  SlabHeader* r = huge_remap(s, size, align);
-  h->huge.push_front(r != nullptr ? r : s);
+  from.remove(s);
+  SlabHeader* r = move();
+  (r != nullptr ? to : from).push_front(r != nullptr ? r : s);
   if (r != nullptr && r != s) {
-    // Moved: to its caller a new block, as a copy would be.
     h->large_allocs++;
     h->large_frees++;
   }
@@ -134,7 +122,7 @@ void* resize_large(Heap* h, SlabHeader* s, std::size_t size, std::size_t align, 
       !huge && offset + size > static_cast<std::size_t>(option(SPACES_OPTION_HUGE_THRESHOLD));
   const std::size_t total = (offset + size + kSlabMask) & ~kSlabMask;
   const std::size_t old_total = s->slabs * kSlabSize;
-  const bool adoptable = total > old_total && offset + size >= (past_threshold ? 0 : kAdoptMin) && align <= kSlabSize;
+  const bool adoptable = total > old_total && align <= kSlabSize && (past_threshold || offset + size >= kAdoptMin);
   if (past_threshold && !adoptable) return nullptr;
   if (total > old_total && !charge(h, total - old_total, size)) {
     *refused = true;
@@ -142,9 +130,9 @@ void* resize_large(Heap* h, SlabHeader* s, std::size_t size, std::size_t align, 
   }
   void* const old_block = reinterpret_cast<void*>(run_base(s) + offset);
   SlabHeader* r = nullptr;
-  if (huge) r = resize_huge(h, s, size, align);
+  if (huge) r = relist(h, s, h->huge, h->huge, [&] { return huge_remap(s, size, align); });
   else if (!past_threshold && resize_span(h, s, total / kSlabSize)) r = s;
-  else if (adoptable) r = adopt_span(h, s, size);
+  else if (adoptable) r = relist(h, s, h->large, h->huge, [&] { return huge_adopt_span(s, size); });
   if (r == nullptr) {
     if (total > old_total) heap_uncharge(h, total - old_total);
     return nullptr;

@@ -23,7 +23,11 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_text.hpp"
+
 namespace {
+
+using spaces_fuzz::show;
 
 struct Reference {
   bool ok;
@@ -126,21 +130,6 @@ void report() {
   std::fprintf(stderr, "mem_cap_fuzzer: %lu inputs; CLI11 differed from the documented grammar in:", g_runs);
   for (unsigned i = 0; i < kDiffCount; ++i) std::fprintf(stderr, " %s %lu;", kDiffNames[i], g_counts[i]);
   std::fputc('\n', stderr);
-}
-
-std::string show(const std::string& s) {
-  std::string r;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '"') {
-      r += static_cast<char>(c);
-    } else {
-      char esc[8];
-      std::snprintf(esc, sizeof(esc), "\\x%02x", c);
-      r += esc;
-    }
-  }
-  return "\"" + r + "\"";
 }
 
 std::string outcome(bool ok, std::uint64_t v) { return ok ? std::to_string(v) : std::string("usage error"); }

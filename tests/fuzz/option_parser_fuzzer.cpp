@@ -20,7 +20,11 @@
 #include <cstring>
 #include <string>
 
+#include "fuzz_text.hpp"
+
 namespace {
+
+using spaces_fuzz::show;
 
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "option_parser_fuzzer: %s\n", what.c_str());
@@ -136,21 +140,6 @@ long long get(int i) {
   long long v = -1;
   if (spaces_option_get(static_cast<spaces_option_t>(i), &v) != SPACES_OK) fail("option_get refused a known option");
   return v;
-}
-
-std::string show(const std::string& s) {
-  std::string r;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '"') {
-      r += static_cast<char>(c);
-    } else {
-      char esc[8];
-      std::snprintf(esc, sizeof(esc), "\\x%02x", c);
-      r += esc;
-    }
-  }
-  return "\"" + r + "\"";
 }
 
 long long g_defaults[SPACES_OPTION_COUNT];
