@@ -34,10 +34,6 @@ std::atomic<std::uint8_t>* leaf_of(std::uintptr_t addr, bool create) noexcept {
   return leaf;
 }
 
-void map_store(std::uintptr_t addr, Granule g) noexcept {
-  std::atomic<std::uint8_t>* leaf = leaf_of(addr, false);
-  if (leaf != nullptr) leaf[(addr >> kSlabShift) & (kLeafEntries - 1)].store(static_cast<std::uint8_t>(g), std::memory_order_release);
-}
 
 }  // namespace
 
@@ -53,21 +49,32 @@ bool map_prepare(std::uintptr_t base, std::size_t bytes) noexcept {
 
 bool map_mark(std::uintptr_t base, std::size_t slabs, Granule head, Granule tail) noexcept {
   // Create every leaf the run touches first, so that a failure leaves the
-  // map unchanged.
-  const std::uintptr_t last = base + (slabs - 1) * kSlabSize;
+  // map unchanged; then each leaf is loaded once, not once per granule.
   if (!map_prepare(base, slabs * kSlabSize)) return false;
-  map_store(base, head);
-  if (slabs >= 2) {
-    // Interior granules are written once per run: a later split only
-    // rewrites the boundaries it creates.
-    for (std::uintptr_t a = base + kSlabSize; a < last; a += kSlabSize) map_store(a, Granule::Interior);
-    map_store(last, tail);
+  std::atomic<std::uint8_t>* leaf = nullptr;
+  std::uintptr_t leaf_top = 0;
+  for (std::size_t i = 0; i < slabs; ++i) {
+    const std::uintptr_t a = base + i * kSlabSize;
+    if (leaf == nullptr || (a >> kLeafShift) != leaf_top) {
+      leaf_top = a >> kLeafShift;
+      leaf = g_map_top[leaf_top].load(std::memory_order_acquire);
+    }
+    // Interior granules are written once per run: a later split or merge
+    // only rewrites the boundaries it creates (map_set).
+    const Granule g = i == 0 ? head : (i + 1 == slabs ? tail : Granule::Interior);
+    leaf[(a >> kSlabShift) & (kLeafEntries - 1)].store(static_cast<std::uint8_t>(g), std::memory_order_release);
   }
   return true;
 }
 
+void map_set(std::uintptr_t addr, Granule g) noexcept {
+  std::atomic<std::uint8_t>* leaf = leaf_of(addr, false);
+  SPACES_ASSERT_INTERNAL(leaf != nullptr);
+  leaf[(addr >> kSlabShift) & (kLeafEntries - 1)].store(static_cast<std::uint8_t>(g), std::memory_order_release);
+}
+
 void map_clear(std::uintptr_t base, std::size_t slabs) noexcept {
-  for (std::size_t i = 0; i < slabs; ++i) map_store(base + i * kSlabSize, Granule::None);
+  for (std::size_t i = 0; i < slabs; ++i) map_set(base + i * kSlabSize, Granule::None);
 }
 
 }  // namespace spaces::detail

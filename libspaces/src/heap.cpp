@@ -4,8 +4,8 @@
 // default heap. Caps are in cap.cpp.
 //
 // destroy and reset never touch objects: each shard's runs join the slab
-// cache as one spliced list (shard.cpp:shard_clear), so the cost is O(shards)
-// plus one release per large span and one munmap per huge block.
+// cache as one spliced list (shard.cpp:shard_clear), and so do the large
+// spans, so the cost is O(shards) plus one munmap per huge block.
 // ---------------------------------------------------------------------------
 #include <cstdlib>
 #include <cstring>
@@ -107,13 +107,13 @@ void name_heap(Heap* h, const char* name) noexcept {
   h->name[i] = '\0';
 }
 
-/// Releases the heap's large spans and huge mappings (uncharging them).
+/// Releases the heap's large spans and huge mappings (uncharging them). The
+/// spans join the slab cache as one spliced list, headers unread, as the
+/// small slabs do: O(1) however many there are. A huge block costs a munmap.
 void release_large(Heap* h) noexcept {
-  std::size_t bytes = 0;
-  while (SlabHeader* s = h->large.pop_front()) {
-    bytes += s->slabs * kSlabSize;
-    cache_release(s);
-  }
+  std::size_t bytes = h->large_slabs * kSlabSize;
+  cache_release_list(h->large, h->large_slabs);
+  h->large_slabs = 0;
   while (SlabHeader* s = h->huge.pop_front()) {
     bytes += s->slabs * kSlabSize;
     huge_unmap(s);
@@ -160,7 +160,11 @@ bool heap_is_valid(const Heap* h) noexcept {
     bytes += sh->run_slabs * kSlabSize;
   });
   if (!valid) return false;
-  for (const RunList* list : {&h->large, &h->huge, &h->retained})
+  std::size_t large = 0;
+  for (const SlabHeader* r = h->large.front(); r != nullptr; r = r->next) large += r->slabs;
+  if (large != h->large_slabs) return SPACES_INVALID("heap: large_slabs == the slabs of its spans", h);
+  bytes += large * kSlabSize;
+  for (const RunList* list : {&h->huge, &h->retained})
     for (const SlabHeader* r = list->front(); r != nullptr; r = r->next) bytes += r->slabs * kSlabSize;
   for (const Heap* c = h->first_child; c != nullptr; c = c->next_sibling) {
     if (c->parent != h || c->root != h->root) return SPACES_INVALID("heap: a child's parent and root", c);

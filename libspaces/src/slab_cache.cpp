@@ -4,8 +4,11 @@
 //
 // Four sources, tried in order by cache_acquire:
 //   warm list   runs given back whole by destroy/reset (spliced in O(1), their
-//               headers untouched) and single slabs released one by one; LIFO,
-//               so the most recently used memory is reused first
+//               headers untouched: small slabs and large spans alike) and
+//               single slabs released one by one; LIFO, so the most recently
+//               used memory is reused first. A single slab is cut from its
+//               front; a longer run is looked for by binning its first few
+//               runs (take_unspliced)
 //   warm bins   multi-slab runs released one by one (large blocks), binned by
 //               length and coalesced with warm neighbours
 //   warm + cold a warm run too short, lengthened with the cold memory next
@@ -181,30 +184,44 @@ SlabHeader* free_run_at(std::uintptr_t base) noexcept {
   return map_get(base) == Granule::FreeHead ? header_at(base) : nullptr;
 }
 
+/// What bin_run may assume of a range's granules: every one but the first
+/// and the last already says Interior (a run that was in use, or a piece of
+/// a binned run), or nothing is known (the untouched reservation, a batch
+/// of runs that touch, memory the OS gave back).
+enum class Marks : bool { Unknown, InteriorMarked };
+
 /// Bins a free run, merging it with binned neighbours of the same
-/// temperature. The run's memory must be ours to write (it is free).
-void bin_run(std::uintptr_t base, std::size_t slabs, bool cold) noexcept {
+/// temperature. The run's memory must be ours to write (it is free). Only
+/// the granules at the ends of the pieces change, so the cost does not grow
+/// with the length of the runs merged (a destroy releasing thousands of
+/// neighbouring spans would otherwise remark the whole growing run each time).
+SlabHeader* bin_run(std::uintptr_t base, std::size_t slabs, bool cold, Marks marks) noexcept {
   Bins& bins = cold ? g_cache.cold_bins : g_cache.warm_bins;
   const std::uint8_t want = cold ? kSlabCold : 0;
-  if (SlabHeader* after = free_run_at(base + slabs * kSlabSize);
-      after != nullptr && (after->flags & kSlabCold) == want) {
+  if (marks == Marks::Unknown && !map_mark(base, slabs, Granule::Interior, Granule::Interior))
+    SPACES_ASSERT_INTERNAL(false);  // the leaves exist for memory we handed out
+  const std::uintptr_t end = base + slabs * kSlabSize;
+  std::uintptr_t head = base;
+  std::uintptr_t tail = end;
+  map_set(base, Granule::Interior);
+  map_set(end - kSlabSize, Granule::Interior);
+  if (SlabHeader* after = free_run_at(end); after != nullptr && (after->flags & kSlabCold) == want) {
     bins.remove(after);
-    slabs += after->slabs;
+    map_set(end, Granule::Interior);
+    tail = end + after->slabs * kSlabSize;
   }
   if (SlabHeader* before = free_run_before(base); before != nullptr && (before->flags & kSlabCold) == want) {
     bins.remove(before);
-    base = base_of(before);
-    slabs += before->slabs;
+    head = base_of(before);
+    map_set(base - kSlabSize, Granule::Interior);
   }
-  SlabHeader* r = make_free_header(base, slabs, cold);
+  SlabHeader* r = make_free_header(head, (tail - head) / kSlabSize, cold);
   r->stamp = os::now_ms();
   write_tail(r);
-  // The interior granules of merged runs may still say Head/FreeHead/FreeTail.
-  if (!map_mark(base, slabs, Granule::FreeHead, Granule::FreeTail)) {
-    // The leaves exist already for memory we handed out; this cannot fail.
-    SPACES_ASSERT_INTERNAL(false);
-  }
+  if (r->slabs >= 2) map_set(tail - kSlabSize, Granule::FreeTail);
+  map_set(head, Granule::FreeHead);
   bins.add(r);
+  return r;
 }
 
 /// Hands out [h, h + slabs) from a binned run r, re-binning what is left on
@@ -217,8 +234,8 @@ SlabHeader* carve_from_bin(Bins& bins, SlabHeader* r, std::uintptr_t h, std::siz
   // Mark the taken part in use first, or re-binning the rest would find it
   // still marked free and merge it back.
   map_mark(h, slabs, Granule::Head, Granule::Interior);
-  if (h > base) bin_run(base, (h - base) / kSlabSize, cold);
-  if (taken_end < end) bin_run(taken_end, (end - taken_end) / kSlabSize, cold);
+  if (h > base) bin_run(base, (h - base) / kSlabSize, cold, Marks::InteriorMarked);
+  if (taken_end < end) bin_run(taken_end, (end - taken_end) / kSlabSize, cold, Marks::InteriorMarked);
   return header_at(h);
 }
 
@@ -270,7 +287,7 @@ SlabHeader* take_warm_extended(std::size_t slabs) noexcept {
         const std::size_t rest = after->slabs - missing;
         h = base;
         map_mark(h, slabs, Granule::Head, Granule::Interior);  // before re-binning the rest
-        if (rest > 0) bin_run(h + slabs * kSlabSize, rest, true);
+        if (rest > 0) bin_run(h + slabs * kSlabSize, rest, true, Marks::InteriorMarked);
       } else if (end == g_cache.fresh && g_cache.fresh_end - g_cache.fresh >= missing * kSlabSize) {
         h = base;
         g_cache.fresh += missing * kSlabSize;
@@ -280,13 +297,35 @@ SlabHeader* take_warm_extended(std::size_t slabs) noexcept {
         const std::size_t rest = before->slabs - missing;
         h = base - missing * kSlabSize;
         map_mark(h, slabs, Granule::Head, Granule::Interior);
-        if (rest > 0) bin_run(base_of(before), rest, true);
+        if (rest > 0) bin_run(base_of(before), rest, true, Marks::InteriorMarked);
       } else {
         continue;
       }
       warm.remove(r);
       return header_at(h);
     }
+  }
+  return nullptr;
+}
+
+/// Runs the warm list holds beyond single slabs (spans of a destroyed heap)
+/// binned per acquisition that looks for a multi-slab run.
+constexpr int kUnsplicePerCall = 32;
+
+/// Bins runs from the front of the warm list (the most recent; whole runs
+/// spliced in by a destroy or reset) until one, merged with its neighbours,
+/// holds the run wanted, and hands that out: the spans of a destroyed heap
+/// serve the next heap's spans while they are warm, not only its small slabs,
+/// and the destroy did not pay for sorting them. A bounded number per call.
+SlabHeader* take_unspliced(std::size_t slabs, std::size_t align, std::size_t offset) noexcept {
+  for (int budget = kUnsplicePerCall; budget > 0 && !g_cache.warm.empty(); --budget) {
+    SlabHeader* r = g_cache.warm.pop_front();
+    g_cache.batches.take_front();
+    g_cache.warm_slabs -= r->slabs;
+    SlabHeader* merged = bin_run(base_of(r), r->slabs, false, Marks::InteriorMarked);
+    if (merged->slabs < slabs) continue;
+    if (const std::uintptr_t h = fit(base_of(merged), merged->slabs * kSlabSize, slabs, align, offset); h != 0)
+      return carve_from_bin(g_cache.warm_bins, merged, h, slabs, false);
   }
   return nullptr;
 }
@@ -314,14 +353,14 @@ SlabHeader* take_fresh(std::size_t slabs, std::size_t align, std::size_t offset,
     if (option(SPACES_OPTION_HUGE_PAGES) != 0) os::advise_huge_pages(p, size);
     // The old reservation's rest becomes a cold free run.
     if (g_cache.fresh_end > g_cache.fresh) {
-      bin_run(g_cache.fresh, (g_cache.fresh_end - g_cache.fresh) / kSlabSize, true);
+      bin_run(g_cache.fresh, (g_cache.fresh_end - g_cache.fresh) / kSlabSize, true, Marks::Unknown);
     }
     g_cache.fresh = reinterpret_cast<std::uintptr_t>(p);
     g_cache.fresh_end = g_cache.fresh + size;
     h = fit(g_cache.fresh, size, slabs, align, offset);
     SPACES_ASSERT_INTERNAL(h != 0);
   }
-  if (h > g_cache.fresh) bin_run(g_cache.fresh, (h - g_cache.fresh) / kSlabSize, true);
+  if (h > g_cache.fresh) bin_run(g_cache.fresh, (h - g_cache.fresh) / kSlabSize, true, Marks::Unknown);
   g_cache.fresh = h + slabs * kSlabSize;
   return header_at(h);
 }
@@ -331,7 +370,7 @@ SlabHeader* take_fresh(std::size_t slabs, std::size_t align, std::size_t offset,
 void decommit_range(std::uintptr_t base, std::size_t slabs) noexcept {
   const long long policy = option(SPACES_OPTION_DECOMMIT);
   if (policy == 0) {  // keep: the memory stays resident but leaves the warm budget
-    bin_run(base, slabs, true);
+    bin_run(base, slabs, true, Marks::Unknown);
     return;
   }
   if (policy == 3) {
@@ -345,7 +384,7 @@ void decommit_range(std::uintptr_t base, std::size_t slabs) noexcept {
   const std::size_t page = os::page_size();
   os::decommit(reinterpret_cast<void*>(base + page), slabs * kSlabSize - page,
                policy == 1 ? os::Decommit::Free : os::Decommit::DontNeed);
-  bin_run(base, slabs, true);
+  bin_run(base, slabs, true, Marks::Unknown);
 }
 
 /// Decommits a batch of warm runs (off every list): sorted by address, so
@@ -451,6 +490,7 @@ SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offs
     }
   }
   if (r == nullptr) r = take_from_bins(g_cache.warm_bins, slabs, align, offset, false);
+  if (r == nullptr && slabs > 1) r = take_unspliced(slabs, align, offset);
   if (r == nullptr && slabs > 1 && align <= kSlabSize) r = take_warm_extended(slabs);
   if (r == nullptr) r = take_from_bins(g_cache.cold_bins, slabs, align, offset, true);
   bool zeroed = false;
@@ -473,7 +513,7 @@ bool cache_extend(SlabHeader* run, std::size_t more) noexcept {
     (cold ? g_cache.cold_bins : g_cache.warm_bins).remove(after);
     // Mark the taken part in use before re-binning the rest (carve_from_bin).
     map_mark(end, more, Granule::Interior, Granule::Interior);
-    if (rest > 0) bin_run(end + more * kSlabSize, rest, cold);
+    if (rest > 0) bin_run(end + more * kSlabSize, rest, cold, Marks::InteriorMarked);
   } else if (end == g_cache.fresh && g_cache.fresh_end - g_cache.fresh >= more * kSlabSize) {
     g_cache.fresh += more * kSlabSize;
     map_mark(end, more, Granule::Interior, Granule::Interior);  // leaves prepared with the reservation
@@ -486,7 +526,7 @@ bool cache_extend(SlabHeader* run, std::size_t more) noexcept {
 
 void cache_refilled(std::uintptr_t base, std::size_t slabs) noexcept {
   LockGuard guard(g_cache.lock);
-  bin_run(base, slabs, true);
+  bin_run(base, slabs, true, Marks::Unknown);
 }
 
 void cache_shrink(SlabHeader* run, std::size_t keep) noexcept {
@@ -494,7 +534,7 @@ void cache_shrink(SlabHeader* run, std::size_t keep) noexcept {
   const std::size_t slabs = run->slabs - keep;
   poison(reinterpret_cast<void*>(tail), slabs * kSlabSize);
   LockGuard guard(g_cache.lock);
-  bin_run(tail, slabs, false);  // the slab before it is the run's: no merge backwards
+  bin_run(tail, slabs, false, Marks::InteriorMarked);  // the slab before it is the run's: no merge backwards
   housekeeping_locked();
 }
 
@@ -517,7 +557,7 @@ void cache_release(SlabHeader* run) noexcept {
     g_cache.warm_slabs += 1;
     g_cache.batches.push_front(1, os::now_ms());
   } else {
-    bin_run(base, slabs, false);
+    bin_run(base, slabs, false, Marks::InteriorMarked);
   }
   housekeeping_locked();
 }

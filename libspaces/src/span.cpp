@@ -67,7 +67,12 @@ void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
   if (s == nullptr) return nullptr;
   {
     LockGuard guard(h->lock);
-    (s->kind == SlabKind::Huge ? h->huge : h->large).push_front(s);
+    if (s->kind == SlabKind::Huge) {
+      h->huge.push_front(s);
+    } else {
+      h->large.push_front(s);
+      h->large_slabs += s->slabs;
+    }
     h->large_allocs++;
   }
   char* block = reinterpret_cast<char*>(run_base(s) + s->block_size);
@@ -91,8 +96,10 @@ template <class Move>
 SlabHeader* relist(Heap* h, SlabHeader* s, RunList& from, RunList& to, Move move) noexcept {
   LockGuard guard(h->lock);
   from.remove(s);
+  const std::size_t slabs = s->slabs;  // s is not ours to read once it moved
   SlabHeader* r = move();
   (r != nullptr ? to : from).push_front(r != nullptr ? r : s);
+  if (r != nullptr && &from != &to) h->large_slabs -= slabs;  // only large -> huge changes lists
   if (r != nullptr && r != s) {
     h->large_allocs++;
     h->large_frees++;
@@ -106,6 +113,7 @@ bool resize_span(Heap* h, SlabHeader* s, std::size_t slabs) noexcept {
   if (slabs > s->slabs && !cache_extend(s, slabs - s->slabs)) return false;
   if (slabs < s->slabs) cache_shrink(s, slabs);
   LockGuard guard(h->lock);  // stats and walk read the length
+  h->large_slabs = h->large_slabs - s->slabs + slabs;
   s->slabs = static_cast<std::uint32_t>(slabs);
   s->size = slabs * kSlabSize - s->block_size;
   return true;
@@ -156,7 +164,12 @@ void free_large(SlabHeader* s) noexcept {
   vg_free(h, reinterpret_cast<void*>(run_base(s) + s->block_size));
   {
     LockGuard guard(h->lock);
-    (huge ? h->huge : h->large).remove(s);
+    if (huge) {
+      h->huge.remove(s);
+    } else {
+      h->large.remove(s);
+      h->large_slabs -= s->slabs;
+    }
     h->large_frees++;
   }
   if (huge) huge_unmap(s);

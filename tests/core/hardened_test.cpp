@@ -61,6 +61,27 @@ TEST_F(HardenedDeathTest, FreeAfterDestroyIsRefused) {
       "spaces: free of 0x[0-9a-f]+, a block of a heap that was destroyed or reset");
 }
 
+// A span of a destroyed or reset heap went to the cache with its header
+// unread (O(1) teardown); freeing its block is still refused.
+TEST_F(HardenedDeathTest, FreeOfASpanAfterDestroyOrResetIsRefused) {
+  EXPECT_DEATH(
+      {
+        spaces_heap_t* h = make_heap("spans-gone");
+        void* p = spaces_alloc(h, 200000);
+        spaces_heap_destroy(h);
+        spaces_free(p);
+      },
+      "spaces: free of 0x[0-9a-f]+, a block of a heap that was destroyed or reset");
+  EXPECT_DEATH(
+      {
+        spaces_heap_t* h = make_heap("spans-reset");
+        void* p = spaces_alloc(h, 200000);
+        spaces_heap_reset(h);
+        spaces_free(p);
+      },
+      "spaces: free of 0x[0-9a-f]+, a block of a heap that was destroyed or reset");
+}
+
 // A large block freed twice: its span went back to the cache.
 TEST_F(HardenedDeathTest, DoubleFreeOfLargeBlockIsRefused) {
   EXPECT_DEATH(

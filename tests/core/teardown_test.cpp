@@ -47,6 +47,37 @@ TEST(DestroyTest, NewHeapReusesTheDestroyedHeapsSlabs) {
   spaces_heap_destroy(b);
 }
 
+// A destroyed heap's spans go to the cache whole (no walk), and the next
+// heap's spans of the same length are cut from them, warm; so is a slab.
+TEST(DestroyTest, SpansOfADestroyedHeapServeTheNextHeap) {
+  ScopedHeap parent("parent");
+  spaces_heap_t* a = make_heap("spans", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED, parent);
+  constexpr int kSpans = 300;
+  constexpr std::size_t kSize = 100 << 10;  // two slabs each, with the header region
+  std::set<std::uintptr_t> spans;
+  for (int i = 0; i < kSpans; ++i) spans.insert(slab_base(spaces_alloc(a, kSize)));
+  ASSERT_EQ(spans.size(), static_cast<std::size_t>(kSpans));
+  EXPECT_EQ(stats_of(parent).footprint, kSpans * 2 * kSlab);
+  ASSERT_EQ(spaces_heap_destroy(a), SPACES_OK);
+  EXPECT_EQ(stats_of(parent).footprint, 0u);
+  spaces_heap_t* b = make_heap("next", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED, parent);
+  std::size_t reused = 0;
+  for (int i = 0; i < kSpans; ++i) {
+    void* p = spaces_alloc(b, kSize);
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0x5a, kSize);
+    reused += spans.count(slab_base(p));
+  }
+  EXPECT_EQ(reused, static_cast<std::size_t>(kSpans));
+  EXPECT_EQ(stats_of(parent).footprint, kSpans * 2 * kSlab);
+  ASSERT_EQ(spaces_heap_reset(b), SPACES_OK);
+  EXPECT_EQ(stats_of(parent).footprint, 0u);
+  // A small block after the reset lands in one of those slabs, too.
+  EXPECT_EQ(spans.count(slab_base(spaces_alloc(b, 64))), 1u);
+  EXPECT_EQ(stats_of(parent).footprint, kSlab);
+  spaces_heap_destroy(b);
+}
+
 // Reset frees every block but keeps the heap, its name, cap and options.
 TEST(ResetTest, ResetKeepsTheHeap) {
   ScopedHeap h("kept", 100 * kSlab);

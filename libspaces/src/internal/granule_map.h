@@ -51,6 +51,8 @@ bool map_prepare(std::uintptr_t base, std::size_t bytes) noexcept;
 /// the others, `tail` for the last when slabs >= 2. False if the map could not
 /// get memory for a new leaf.
 bool map_mark(std::uintptr_t base, std::size_t slabs, Granule head, Granule tail) noexcept;
+/// Writes one granule of memory spaces handed out (its leaf exists).
+void map_set(std::uintptr_t addr, Granule g) noexcept;
 void map_clear(std::uintptr_t base, std::size_t slabs) noexcept;
 /// The run holding a block handed out, if `p` is one: the map says Head for
 /// the granule of p - 1 and the header's magic is right. Any pointer value.

@@ -311,6 +311,7 @@ struct Heap {
   SpinLock lock;        ///< shards list, large, huge, retained, children
   Shard* shards;        ///< every shard but shard0 (multi-threaded heaps)
   RunList large;        ///< Large spans
+  std::size_t large_slabs;  ///< slabs of the spans on `large`, so a teardown need not walk them
   RunList huge;         ///< Huge mappings
   RunList retained;     ///< empty slabs kept across reset (SPACES_HEAP_RETAIN_ON_RESET)
   std::uint64_t large_allocs;  ///< allocations of Large/Huge blocks (under lock)
