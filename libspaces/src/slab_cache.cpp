@@ -25,7 +25,7 @@
 // its age per batch (one record per splice), never per run, because reading
 // a spliced run's header is exactly the cost destroy avoids. One lock guards
 // it all; it is taken only on slab acquisition and release, never on a fast
-// path.
+// path, and no system call that returns memory runs under it (Decommits).
 // ---------------------------------------------------------------------------
 #include <algorithm>
 #include <cstring>
@@ -365,86 +365,117 @@ SlabHeader* take_fresh(std::size_t slabs, std::size_t align, std::size_t offset,
   return header_at(h);
 }
 
-/// Returns the pages of the free range [base, base + slabs) to the OS as
-/// SPACES_OPTION_DECOMMIT says and bins it cold (or forgets it, unmapping).
-void decommit_range(std::uintptr_t base, std::size_t slabs) noexcept {
-  const long long policy = option(SPACES_OPTION_DECOMMIT);
-  if (policy == 0) {  // keep: the memory stays resident but leaves the warm budget
-    bin_run(base, slabs, true, Marks::Unknown);
-    return;
-  }
-  if (policy == 3) {
-    // Unpoison first: the OS may map something else here later.
-    unpoison(reinterpret_cast<void*>(base), slabs * kSlabSize);
-    map_clear(base, slabs);
-    os::unmap(reinterpret_cast<void*>(base), slabs * kSlabSize);
-    return;
-  }
-  // Keep the first page: the free-run header lives there.
-  const std::size_t page = os::page_size();
-  os::decommit(reinterpret_cast<void*>(base + page), slabs * kSlabSize - page,
-               policy == 1 ? os::Decommit::Free : os::Decommit::DontNeed);
-  bin_run(base, slabs, true, Marks::Unknown);
-}
-
-/// Decommits a batch of warm runs (off every list): sorted by address, so
-/// that runs that touch make one range and one system call. Destroyed heaps
-/// give back slabs that were cut in order, so ranges are often long.
-void decommit_batch(SlabHeader** runs, std::size_t n) noexcept {
-  std::sort(runs, runs + n, [](const SlabHeader* a, const SlabHeader* b) { return a < b; });
-  for (std::size_t i = 0; i < n;) {
-    const std::uintptr_t base = base_of(runs[i]);
-    std::uintptr_t end = base + runs[i]->slabs * kSlabSize;
-    std::size_t j = i + 1;
-    for (; j < n && base_of(runs[j]) == end; ++j) end += runs[j]->slabs * kSlabSize;
-    decommit_range(base, (end - base) / kSlabSize);
-    i = j;
-  }
-}
-
 std::size_t warm_total() noexcept { return g_cache.warm_slabs + g_cache.warm_bins.slabs; }
 
-constexpr std::size_t kTrimBatch = 128;
 /// Runs decommitted per slab acquisition or release when over the bound or
 /// the delay: the excess goes back over later calls, so no single call (a
 /// destroy least of all) pays for all of it. spaces_collect has no limit.
 constexpr std::size_t kTrimPerCall = 32;
 
-/// Decommits what exceeds the bound, then (when `expire`) what is older than
-/// the delay, oldest first, at most `budget` runs. Lock held.
-void trim_locked(bool expire, bool all, std::size_t budget) noexcept {
+/// Warm runs taken off every list to go back to the OS, and the system calls
+/// that do it, which run after the cache lock is released: a thread that
+/// wants a slab never waits for another's madvise or munmap. Declared
+/// before a function's LockGuard, so that its destructor runs after the
+/// guard's: unlock, decommit, then lock again to bin the runs cold.
+///
+/// While they are off the lists, the runs must not look free to anyone who
+/// holds the lock: take() marks each one's first granule Head and its last
+/// Interior, as a run in use, so that no neighbour merges with it
+/// (free_run_at, free_run_before) and no growing span takes it
+/// (cache_extend).
+class Decommits {
+ public:
+  Decommits() noexcept = default;
+  Decommits(const Decommits&) = delete;
+  Decommits& operator=(const Decommits&) = delete;
+  ~Decommits() { finish(); }
+
+  bool full() const noexcept { return n_ == kTrimPerCall; }
+  bool empty() const noexcept { return n_ == 0; }
+
+  /// Lock held: r is off every list.
+  void take(SlabHeader* r) noexcept {
+    const std::uintptr_t base = base_of(r);
+    map_set(base, Granule::Head);
+    if (r->slabs >= 2) map_set(base + (r->slabs - 1) * kSlabSize, Granule::Interior);
+    runs_[n_++] = Range{base, r->slabs};
+  }
+
+  /// Lock not held. Sorted by address, so that runs that touch make one
+  /// range and one system call (destroyed heaps give back slabs that were
+  /// cut in order, so ranges are often long).
+  void finish() noexcept {
+    if (n_ == 0) return;
+    std::sort(runs_, runs_ + n_, [](const Range& a, const Range& b) { return a.base < b.base; });
+    std::size_t merged = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      if (merged > 0 && runs_[merged - 1].base + runs_[merged - 1].slabs * kSlabSize == runs_[i].base)
+        runs_[merged - 1].slabs += runs_[i].slabs;
+      else
+        runs_[merged++] = runs_[i];
+    }
+    const long long policy = option(SPACES_OPTION_DECOMMIT);
+    for (std::size_t i = 0; i < merged; ++i) {
+      SPACES_TEST_POINT("cache.decommit", &runs_[i]);
+      return_pages(runs_[i], policy);
+    }
+    if (policy != 3) {
+      LockGuard guard(g_cache.lock);
+      for (std::size_t i = 0; i < merged; ++i) bin_run(runs_[i].base, runs_[i].slabs, true, Marks::Unknown);
+    }
+    n_ = 0;
+  }
+
+ private:
+  struct Range {
+    std::uintptr_t base;
+    std::size_t slabs;
+  };
+
+  /// SPACES_OPTION_DECOMMIT: 0 keep (the memory stays resident but leaves
+  /// the warm budget), 1 MADV_FREE, 2 MADV_DONTNEED (the first page kept:
+  /// the free-run header lives there), 3 munmap (the range is forgotten).
+  static void return_pages(const Range& r, long long policy) noexcept {
+    if (policy == 0) return;
+    if (policy == 3) {
+      // Unpoison first: the OS may map something else here later.
+      unpoison(reinterpret_cast<void*>(r.base), r.slabs * kSlabSize);
+      map_clear(r.base, r.slabs);
+      os::unmap(reinterpret_cast<void*>(r.base), r.slabs * kSlabSize);
+      return;
+    }
+    const std::size_t page = os::page_size();
+    os::decommit(reinterpret_cast<void*>(r.base + page), r.slabs * kSlabSize - page,
+                 policy == 1 ? os::Decommit::Free : os::Decommit::DontNeed);
+  }
+
+  Range runs_[kTrimPerCall];
+  std::size_t n_ = 0;
+};
+
+/// Takes for decommit what exceeds the bound, then (when `expire`) what is
+/// older than the delay, oldest first, until `out` is full. Lock held.
+void trim_locked(bool expire, bool all, Decommits& out) noexcept {
   const std::size_t bound = static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE)) / kSlabSize;
   const std::uint64_t now = os::now_ms();
   const std::uint64_t delay = static_cast<std::uint64_t>(option(SPACES_OPTION_DECOMMIT_DELAY));
-  SlabHeader* batch[kTrimBatch];
-  bool more = true;
-  while (more && budget > 0) {
-    std::size_t n = 0;
-    while (n < kTrimBatch && budget > 0 && !g_cache.warm.empty()) {
-      const bool over = all || warm_total() > bound;
-      const bool old = expire && g_cache.batches.back().stamp + delay <= now;
-      if (!over && !old) {
-        more = false;
-        break;
-      }
-      SlabHeader* r = g_cache.warm.pop_back();
-      g_cache.batches.take_back();
-      g_cache.warm_slabs -= r->slabs;
-      batch[n++] = r;
-      --budget;
-    }
-    if (n == 0) break;
-    decommit_batch(batch, n);
+  while (!out.full() && !g_cache.warm.empty()) {
+    const bool over = all || warm_total() > bound;
+    const bool old = expire && g_cache.batches.back().stamp + delay <= now;
+    if (!over && !old) break;
+    SlabHeader* r = g_cache.warm.pop_back();
+    g_cache.batches.take_back();
+    g_cache.warm_slabs -= r->slabs;
+    out.take(r);
   }
   // Warm bins: individually stamped; few runs, so scan them all.
-  for (std::size_t i = g_cache.warm_bins.next_nonempty(0); i < kBins && budget > 0;
+  for (std::size_t i = g_cache.warm_bins.next_nonempty(0); i < kBins && !out.full();
        i = g_cache.warm_bins.next_nonempty(i + 1)) {
-    for (SlabHeader* r = g_cache.warm_bins.lists[i].front(); r != nullptr && budget > 0;) {
+    for (SlabHeader* r = g_cache.warm_bins.lists[i].front(); r != nullptr && !out.full();) {
       SlabHeader* next = r->next;
       if (all || warm_total() > bound || (expire && r->stamp + delay <= now)) {
         g_cache.warm_bins.remove(r);
-        decommit_range(base_of(r), r->slabs);
-        --budget;
+        out.take(r);
       }
       r = next;
     }
@@ -454,9 +485,9 @@ void trim_locked(bool expire, bool all, std::size_t budget) noexcept {
 
 /// Bounded trimming on every acquisition and release: at once when the warm
 /// memory exceeds the bound, every delay/4 for age.
-void housekeeping_locked() noexcept {
+void housekeeping_locked(Decommits& out) noexcept {
   const bool over = warm_total() * kSlabSize > static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE));
-  if (over || os::now_ms() >= g_cache.next_housekeeping) trim_locked(true, false, kTrimPerCall);
+  if (over || os::now_ms() >= g_cache.next_housekeeping) trim_locked(true, false, out);
 }
 
 /// Zeroes a run's header for its new owner and marks it in use.
@@ -472,8 +503,9 @@ SlabHeader* hand_out(SlabHeader* r, std::size_t slabs) noexcept {
 }  // namespace
 
 SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offset, int* err) noexcept {
+  Decommits decommits;  // after the lock (Decommits says why)
   LockGuard guard(g_cache.lock);
-  housekeeping_locked();
+  housekeeping_locked(decommits);
   SlabHeader* r = nullptr;
   if (slabs == 1 && align <= kSlabSize && !g_cache.warm.empty()) {
     r = g_cache.warm.pop_front();
@@ -506,6 +538,7 @@ SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offs
 
 bool cache_extend(SlabHeader* run, std::size_t more) noexcept {
   const std::uintptr_t end = base_of(run) + run->slabs * kSlabSize;
+  Decommits decommits;
   LockGuard guard(g_cache.lock);
   if (SlabHeader* after = free_run_at(end); after != nullptr && after->slabs >= more) {
     const bool cold = (after->flags & kSlabCold) != 0;
@@ -520,7 +553,7 @@ bool cache_extend(SlabHeader* run, std::size_t more) noexcept {
   } else {
     return false;
   }
-  housekeeping_locked();
+  housekeeping_locked(decommits);
   return true;
 }
 
@@ -533,9 +566,10 @@ void cache_shrink(SlabHeader* run, std::size_t keep) noexcept {
   const std::uintptr_t tail = base_of(run) + keep * kSlabSize;
   const std::size_t slabs = run->slabs - keep;
   poison(reinterpret_cast<void*>(tail), slabs * kSlabSize);
+  Decommits decommits;
   LockGuard guard(g_cache.lock);
   bin_run(tail, slabs, false, Marks::InteriorMarked);  // the slab before it is the run's: no merge backwards
-  housekeeping_locked();
+  housekeeping_locked(decommits);
 }
 
 void retire_header(SlabHeader* run) noexcept {
@@ -550,6 +584,7 @@ void cache_release(SlabHeader* run) noexcept {
   const std::uintptr_t base = base_of(run);
   const std::size_t slabs = run->slabs;
   poison(reinterpret_cast<void*>(base + kHeaderRegion), slabs * kSlabSize - kHeaderRegion);
+  Decommits decommits;
   LockGuard guard(g_cache.lock);
   retire_header(run);
   if (slabs == 1) {
@@ -559,7 +594,7 @@ void cache_release(SlabHeader* run) noexcept {
   } else {
     bin_run(base, slabs, false, Marks::InteriorMarked);
   }
-  housekeeping_locked();
+  housekeeping_locked(decommits);
 }
 
 void cache_release_list(RunList& runs, std::size_t slabs) noexcept {
@@ -580,8 +615,12 @@ void cache_release_list(RunList& runs, std::size_t slabs) noexcept {
 }
 
 void cache_collect(bool all) noexcept {
-  LockGuard guard(g_cache.lock);
-  trim_locked(true, all, SIZE_MAX);
+  for (bool more = true; more;) {
+    Decommits decommits;
+    LockGuard guard(g_cache.lock);
+    trim_locked(true, all, decommits);
+    more = decommits.full();
+  }
 }
 
 std::size_t cache_warm_slabs() noexcept {

@@ -138,6 +138,44 @@ TEST(ThreadsTest, ResetAfterThreadsJoined) {
   EXPECT_EQ(spaces_heap_destroy(h), SPACES_OK);
 }
 
+// Two threads replace spans with no warm memory allowed, so every release
+// decommits outside the cache lock while the other thread bins, cuts and
+// merges neighbours: every block keeps its bytes, and each heap ends empty.
+TEST(ThreadsTest, SpansReplacedWhileTheCacheDecommits) {
+  ASSERT_EQ(spaces_option_set(SPACES_OPTION_SLAB_CACHE, 0), SPACES_OK);
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  spaces_heap_t* heaps[2] = {make_heap("spans-0"), make_heap("spans-1")};
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      constexpr int kSlots = 6;
+      unsigned char* slot[kSlots] = {};
+      std::size_t size[kSlots] = {};
+      std::uint32_t x = 12345u + static_cast<std::uint32_t>(t);
+      for (int i = 0; i < 600; ++i) {
+        x = x * 1664525u + 1013904223u;
+        const int k = static_cast<int>(x >> 29) % kSlots;
+        if (slot[k] != nullptr) {
+          if (slot[k][0] != static_cast<unsigned char>(k) || slot[k][size[k] - 1] != static_cast<unsigned char>(t))
+            bad.fetch_add(1);
+          spaces_free(slot[k]);
+        }
+        size[k] = (std::size_t{1} + (x >> 24) % 6) * kSlab;  // 1-6 slabs and the header region
+        slot[k] = static_cast<unsigned char*>(spaces_alloc(heaps[t], size[k]));
+        ASSERT_NE(slot[k], nullptr);
+        slot[k][0] = static_cast<unsigned char>(k);
+        slot[k][size[k] - 1] = static_cast<unsigned char>(t);
+      }
+      for (unsigned char* p : slot) spaces_free(p);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  for (spaces_heap_t* h : heaps) {
+    EXPECT_EQ(stats_of(h).footprint, 0u);
+    EXPECT_EQ(spaces_heap_destroy(h), SPACES_OK);
+  }
+}
+
 // A forked child can allocate and free at once, even while another thread was busy.
 TEST(ThreadsTest, ForkChildAllocatesImmediately) {
   ScopedHeap h("forked");

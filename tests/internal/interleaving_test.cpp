@@ -244,4 +244,65 @@ TEST(InterleavingTest, DelayedBlockOfASlabThatMovedIsForwarded) {
   spaces_heap_destroy(h);
 }
 
+// The slab cache returns memory to the OS after releasing its lock. While a
+// thread is inside that system call, its runs are off every list: another
+// thread takes the lock (allocates a span, frees the span right after the
+// run), and neither the new span nor the freed neighbour's merge touches
+// the run; afterwards the run is binned cold and merges with its neighbour.
+TEST(InterleavingTest, DecommitRunsOutsideTheCacheLockAndNothingTakesItsRun) {
+  ASSERT_EQ(spaces_option_set(SPACES_OPTION_SLAB_CACHE, 0), SPACES_OK);  // every release is over the bound
+  ASSERT_EQ(spaces_option_set(SPACES_OPTION_DECOMMIT, 2), SPACES_OK);    // MADV_DONTNEED
+  constexpr std::size_t kSpan = 4 * kSlabSize - kHeaderRegion;           // a block of exactly 4 slabs
+  spaces_heap_t* h = make_heap("decommit");
+  spaces_heap_t* other = make_heap("other");
+  char* a = static_cast<char*>(spaces_alloc(h, kSpan));
+  char* b = static_cast<char*>(spaces_alloc(h, kSpan));
+  char* c = static_cast<char*>(spaces_alloc(h, kSpan));
+  ASSERT_TRUE(a != nullptr && b != nullptr && c != nullptr);
+  const std::uintptr_t base = reinterpret_cast<std::uintptr_t>(a) - kHeaderRegion;
+  // Cut in order from the untouched reservation of this new process.
+  ASSERT_EQ(reinterpret_cast<std::uintptr_t>(b), reinterpret_cast<std::uintptr_t>(a) + 4 * kSlabSize);
+  ASSERT_EQ(reinterpret_cast<std::uintptr_t>(c), reinterpret_cast<std::uintptr_t>(b) + 4 * kSlabSize);
+  std::memset(a, 1, kSpan);
+
+  Interleaving il;
+  std::atomic<bool> go{false};
+  std::thread freer([&] {
+    while (!go.load()) std::this_thread::yield();
+    spaces_free(a);
+  });
+  il.stop_at("cache.decommit", freer.get_id());
+  go.store(true);
+  const auto* range = static_cast<const std::uintptr_t*>(il.wait_stopped("cache.decommit"));
+  ASSERT_NE(range, nullptr);
+  EXPECT_EQ(range[0], base);  // Decommits::Range: base, then slabs
+  EXPECT_EQ(range[1], 4u);
+  // The lock is free: this thread takes it twice, and neither step touches
+  // the run being decommitted.
+  char* d = static_cast<char*>(spaces_alloc(other, kSpan));
+  ASSERT_NE(d, nullptr);
+  EXPECT_TRUE(reinterpret_cast<std::uintptr_t>(d) >= base + 4 * kSlabSize ||
+              reinterpret_cast<std::uintptr_t>(d) + kSpan <= base)
+      << "a span was cut from a run that is being decommitted";
+  spaces_free(b);  // binned, and decommitted by this thread at once: no merge with the run before it
+  EXPECT_EQ(map_get(base), Granule::Head);
+  EXPECT_EQ(map_get(base + 4 * kSlabSize), Granule::FreeHead);
+  EXPECT_TRUE(cache_is_valid());
+  il.resume("cache.decommit");
+  freer.join();
+  // Binned cold now, merged with b's run: one free run of 8 slabs.
+  EXPECT_EQ(map_get(base), Granule::FreeHead);
+  EXPECT_EQ(map_get(base + 4 * kSlabSize), Granule::Interior);
+  EXPECT_EQ(map_get(base + 7 * kSlabSize), Granule::FreeTail);
+  EXPECT_TRUE(cache_is_valid());
+  char* e = static_cast<char*>(spaces_alloc(other, 8 * kSlabSize - kHeaderRegion));
+  EXPECT_EQ(e, a);  // the cold run, whole
+  spaces_free(e);
+  spaces_free(c);
+  spaces_free(d);
+  EXPECT_TRUE(cache_is_valid());
+  spaces_heap_destroy(other);
+  spaces_heap_destroy(h);
+}
+
 }  // namespace
