@@ -369,8 +369,10 @@ std::size_t warm_total() noexcept { return g_cache.warm_slabs + g_cache.warm_bin
 
 /// Runs decommitted per slab acquisition or release when over the bound or
 /// the delay: the excess goes back over later calls, so no single call (a
-/// destroy least of all) pays for all of it. spaces_collect has no limit.
+/// destroy least of all) pays for all of it. spaces_collect has no limit; it
+/// takes the lock once per kCollectBatch runs.
 constexpr std::size_t kTrimPerCall = 32;
+constexpr std::size_t kCollectBatch = 128;
 
 /// Warm runs taken off every list to go back to the OS, and the system calls
 /// that do it, which run after the cache lock is released: a thread that
@@ -383,6 +385,7 @@ constexpr std::size_t kTrimPerCall = 32;
 /// Interior, as a run in use, so that no neighbour merges with it
 /// (free_run_at, free_run_before) and no growing span takes it
 /// (cache_extend).
+template <std::size_t kCapacity>
 class Decommits {
  public:
   Decommits() noexcept = default;
@@ -390,7 +393,7 @@ class Decommits {
   Decommits& operator=(const Decommits&) = delete;
   ~Decommits() { finish(); }
 
-  bool full() const noexcept { return n_ == kTrimPerCall; }
+  bool full() const noexcept { return n_ == kCapacity; }
   bool empty() const noexcept { return n_ == 0; }
 
   /// Lock held: r is off every list.
@@ -449,13 +452,14 @@ class Decommits {
                  policy == 1 ? os::Decommit::Free : os::Decommit::DontNeed);
   }
 
-  Range runs_[kTrimPerCall];
+  Range runs_[kCapacity];
   std::size_t n_ = 0;
 };
 
 /// Takes for decommit what exceeds the bound, then (when `expire`) what is
 /// older than the delay, oldest first, until `out` is full. Lock held.
-void trim_locked(bool expire, bool all, Decommits& out) noexcept {
+template <class Out>
+void trim_locked(bool expire, bool all, Out& out) noexcept {
   const std::size_t bound = static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE)) / kSlabSize;
   const std::uint64_t now = os::now_ms();
   const std::uint64_t delay = static_cast<std::uint64_t>(option(SPACES_OPTION_DECOMMIT_DELAY));
@@ -485,7 +489,7 @@ void trim_locked(bool expire, bool all, Decommits& out) noexcept {
 
 /// Bounded trimming on every acquisition and release: at once when the warm
 /// memory exceeds the bound, every delay/4 for age.
-void housekeeping_locked(Decommits& out) noexcept {
+void housekeeping_locked(Decommits<kTrimPerCall>& out) noexcept {
   const bool over = warm_total() * kSlabSize > static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE));
   if (over || os::now_ms() >= g_cache.next_housekeeping) trim_locked(true, false, out);
 }
@@ -503,7 +507,7 @@ SlabHeader* hand_out(SlabHeader* r, std::size_t slabs) noexcept {
 }  // namespace
 
 SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offset, int* err) noexcept {
-  Decommits decommits;  // after the lock (Decommits says why)
+  Decommits<kTrimPerCall> decommits;  // before the guard: decommits after the unlock (Decommits says why)
   LockGuard guard(g_cache.lock);
   housekeeping_locked(decommits);
   SlabHeader* r = nullptr;
@@ -514,7 +518,7 @@ SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offs
       // A spliced region span: keep the rest on the warm list, same batch.
       const std::uintptr_t rest = base_of(r) + kSlabSize;
       SlabHeader* tail = make_free_header(rest, r->slabs - 1, false);
-      map_mark(rest, tail->slabs, Granule::Head, Granule::Interior);
+      map_set(rest, Granule::Head);  // the rest of its granules say Interior already
       g_cache.warm.push_front(tail);
       g_cache.warm_slabs += tail->slabs;
     } else {
@@ -538,7 +542,7 @@ SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offs
 
 bool cache_extend(SlabHeader* run, std::size_t more) noexcept {
   const std::uintptr_t end = base_of(run) + run->slabs * kSlabSize;
-  Decommits decommits;
+  Decommits<kTrimPerCall> decommits;
   LockGuard guard(g_cache.lock);
   if (SlabHeader* after = free_run_at(end); after != nullptr && after->slabs >= more) {
     const bool cold = (after->flags & kSlabCold) != 0;
@@ -566,7 +570,7 @@ void cache_shrink(SlabHeader* run, std::size_t keep) noexcept {
   const std::uintptr_t tail = base_of(run) + keep * kSlabSize;
   const std::size_t slabs = run->slabs - keep;
   poison(reinterpret_cast<void*>(tail), slabs * kSlabSize);
-  Decommits decommits;
+  Decommits<kTrimPerCall> decommits;
   LockGuard guard(g_cache.lock);
   bin_run(tail, slabs, false, Marks::InteriorMarked);  // the slab before it is the run's: no merge backwards
   housekeeping_locked(decommits);
@@ -584,7 +588,7 @@ void cache_release(SlabHeader* run) noexcept {
   const std::uintptr_t base = base_of(run);
   const std::size_t slabs = run->slabs;
   poison(reinterpret_cast<void*>(base + kHeaderRegion), slabs * kSlabSize - kHeaderRegion);
-  Decommits decommits;
+  Decommits<kTrimPerCall> decommits;
   LockGuard guard(g_cache.lock);
   retire_header(run);
   if (slabs == 1) {
@@ -616,7 +620,7 @@ void cache_release_list(RunList& runs, std::size_t slabs) noexcept {
 
 void cache_collect(bool all) noexcept {
   for (bool more = true; more;) {
-    Decommits decommits;
+    Decommits<kCollectBatch> decommits;
     LockGuard guard(g_cache.lock);
     trim_locked(true, all, decommits);
     more = decommits.full();
