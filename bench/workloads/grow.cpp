@@ -7,10 +7,15 @@
 //             writing the new part each time; --rounds times
 //   --mode 1  grow a block of --max bytes --steps times by a quarter
 //   --mode 2  calloc(--max) and read one byte per 64 KiB; --rounds times
+//   --mode 3  the same calloc of memory recycled after malloc_trim(0): a block
+//             of --max bytes is written and freed, malloc_trim gives the
+//             memory back to the OS, then the calloc; --rounds times
 // An allocator that copies on every growth pays O(n^2) bytes moved here, one
 // that grows in place (or remaps) pays only the bytes written; a calloc that
 // clears memory fresh from the OS pays for pages it never needed to touch.
 // ---------------------------------------------------------------------------
+#include <malloc.h>
+
 #include <cstring>
 
 #include "common.hpp"
@@ -79,11 +84,25 @@ std::uint64_t calloc_sparse(std::size_t max) {
   return nonzero;
 }
 
+/// A block of `max` bytes dirtied and freed, the memory trimmed back to the
+/// OS; the calloc that may reuse it is the part timed (the rest is not).
+std::uint64_t calloc_recycled(std::size_t max, double* seconds) {
+  void* dirty = std::malloc(max);
+  if (dirty == nullptr) fail("malloc", max);
+  std::memset(dirty, 0x5A, max);
+  std::free(dirty);
+  malloc_trim(0);
+  wl::Stopwatch clock;
+  const std::uint64_t nonzero = calloc_sparse(max);
+  *seconds += clock.seconds();
+  return nonzero;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   wl::Flags flags("grow", "buffers grown by realloc, big blocks from calloc",
-                  {{"mode", 0, "0: steps, 1: double, 2: calloc"},
+                  {{"mode", 0, "0: steps, 1: double, 2: calloc, 3: calloc after malloc_trim"},
                    {"max", 64 << 20, "final (steps) or first (double) size, or calloc size, in bytes"},
                    {"step", 64 << 10, "growth step in bytes (steps)"},
                    {"steps", 16, "growth steps (double)"},
@@ -101,11 +120,16 @@ int main(int argc, char** argv) {
   } else if (mode == 1) {
     checksum = grow_by_quarters(max, flags["steps"]);
     ops = flags["steps"];
-  } else {
+  } else if (mode == 2) {
     for (std::uint64_t r = 0; r < rounds; ++r) checksum += calloc_sparse(max);
     ops = rounds;
   }
-  const double seconds = clock.seconds();
+  double seconds = clock.seconds();
+  if (mode == 3) {
+    seconds = 0;  // only the callocs
+    for (std::uint64_t r = 0; r < rounds; ++r) checksum += calloc_recycled(max, &seconds);
+    ops = rounds;
+  }
   std::printf("mode=%" PRIu64 " checksum=%" PRIu64 "\n", mode, checksum);
   wl::report_time(seconds, static_cast<double>(ops));
   return 0;

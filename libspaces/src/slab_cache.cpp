@@ -148,15 +148,28 @@ constinit CacheState g_cache{};
 
 std::uintptr_t base_of(const SlabHeader* r) noexcept { return run_base(r); }
 
+/// What a free run's memory holds. Warm: resident, dirty. Cold: returned to
+/// the OS with MADV_FREE or kept (SPACES_DECOMMIT), so its bytes are unknown.
+/// ColdZero: never touched, or returned with MADV_DONTNEED: zero but for the
+/// first page of each slab, the only place a free run's header, its tail tag
+/// and the page a decommit keeps are written; calloc of a span cut from it
+/// clears those pages only (kSlabZeroTails).
+enum class Temp : std::uint8_t { Warm, Cold, ColdZero };
+
+Temp temp_of(const SlabHeader* r) noexcept {
+  if ((r->flags & kSlabCold) == 0) return Temp::Warm;
+  return (r->flags & kSlabZeroTails) != 0 ? Temp::ColdZero : Temp::Cold;
+}
+
 /// Writes a free run's header at `base` (its color slot) and returns it.
-SlabHeader* make_free_header(std::uintptr_t base, std::size_t slabs, bool cold) noexcept {
+SlabHeader* make_free_header(std::uintptr_t base, std::size_t slabs, Temp t) noexcept {
   unpoison(reinterpret_cast<void*>(base), kHeaderRegion);
   SlabHeader* r = header_at(base);
   std::memset(static_cast<void*>(r), 0, sizeof(SlabHeader));
   r->magic = kFreeRunMagic;
   r->kind = SlabKind::FreeRun;
   r->slabs = static_cast<std::uint32_t>(slabs);
-  r->flags = cold ? kSlabCold : 0;
+  r->flags = t == Temp::Warm ? 0 : (t == Temp::Cold ? kSlabCold : kSlabCold | kSlabZeroTails);
   return r;
 }
 
@@ -195,7 +208,9 @@ enum class Marks : bool { Unknown, InteriorMarked };
 /// the granules at the ends of the pieces change, so the cost does not grow
 /// with the length of the runs merged (a destroy releasing thousands of
 /// neighbouring spans would otherwise remark the whole growing run each time).
-SlabHeader* bin_run(std::uintptr_t base, std::size_t slabs, bool cold, Marks marks) noexcept {
+SlabHeader* bin_run(std::uintptr_t base, std::size_t slabs, Temp t, Marks marks) noexcept {
+  const bool cold = t != Temp::Warm;
+  bool zero = t == Temp::ColdZero;  // the merged run is zero if every piece is
   Bins& bins = cold ? g_cache.cold_bins : g_cache.warm_bins;
   const std::uint8_t want = cold ? kSlabCold : 0;
   if (marks == Marks::Unknown && !map_mark(base, slabs, Granule::Interior, Granule::Interior))
@@ -206,16 +221,18 @@ SlabHeader* bin_run(std::uintptr_t base, std::size_t slabs, bool cold, Marks mar
   map_set(base, Granule::Interior);
   map_set(end - kSlabSize, Granule::Interior);
   if (SlabHeader* after = free_run_at(end); after != nullptr && (after->flags & kSlabCold) == want) {
+    zero = zero && temp_of(after) == Temp::ColdZero;
     bins.remove(after);
     map_set(end, Granule::Interior);
     tail = end + after->slabs * kSlabSize;
   }
   if (SlabHeader* before = free_run_before(base); before != nullptr && (before->flags & kSlabCold) == want) {
+    zero = zero && temp_of(before) == Temp::ColdZero;
     bins.remove(before);
     head = base_of(before);
     map_set(base - kSlabSize, Granule::Interior);
   }
-  SlabHeader* r = make_free_header(head, (tail - head) / kSlabSize, cold);
+  SlabHeader* r = make_free_header(head, (tail - head) / kSlabSize, !cold ? Temp::Warm : (zero ? Temp::ColdZero : Temp::Cold));
   r->stamp = os::now_ms();
   write_tail(r);
   if (r->slabs >= 2) map_set(tail - kSlabSize, Granule::FreeTail);
@@ -225,8 +242,10 @@ SlabHeader* bin_run(std::uintptr_t base, std::size_t slabs, bool cold, Marks mar
 }
 
 /// Hands out [h, h + slabs) from a binned run r, re-binning what is left on
-/// either side.
-SlabHeader* carve_from_bin(Bins& bins, SlabHeader* r, std::uintptr_t h, std::size_t slabs, bool cold) noexcept {
+/// either side; *temp says what the part handed out holds.
+SlabHeader* carve_from_bin(Bins& bins, SlabHeader* r, std::uintptr_t h, std::size_t slabs, Temp* temp) noexcept {
+  const Temp t = temp_of(r);  // before a rest's header overwrites r's
+  *temp = t;
   bins.remove(r);
   const std::uintptr_t base = base_of(r);
   const std::uintptr_t end = base + r->slabs * kSlabSize;
@@ -234,8 +253,8 @@ SlabHeader* carve_from_bin(Bins& bins, SlabHeader* r, std::uintptr_t h, std::siz
   // Mark the taken part in use first, or re-binning the rest would find it
   // still marked free and merge it back.
   map_mark(h, slabs, Granule::Head, Granule::Interior);
-  if (h > base) bin_run(base, (h - base) / kSlabSize, cold, Marks::InteriorMarked);
-  if (taken_end < end) bin_run(taken_end, (end - taken_end) / kSlabSize, cold, Marks::InteriorMarked);
+  if (h > base) bin_run(base, (h - base) / kSlabSize, t, Marks::InteriorMarked);
+  if (taken_end < end) bin_run(taken_end, (end - taken_end) / kSlabSize, t, Marks::InteriorMarked);
   return header_at(h);
 }
 
@@ -250,7 +269,7 @@ std::uintptr_t fit(std::uintptr_t base, std::size_t len, std::size_t slabs, std:
 }
 
 SlabHeader* take_from_bins(Bins& bins, std::size_t slabs, std::size_t align, std::size_t offset,
-                           bool cold) noexcept {
+                           Temp* temp) noexcept {
   // Bin bin_index(slabs) may also hold shorter runs when it is not exact,
   // and an alignment may not fit a run: look at a few runs per bin.
   for (std::size_t i = bins.next_nonempty(bin_index(slabs)); i < kBins; i = bins.next_nonempty(i + 1)) {
@@ -258,7 +277,7 @@ SlabHeader* take_from_bins(Bins& bins, std::size_t slabs, std::size_t align, std
     for (SlabHeader* r = bins.lists[i].front(); r != nullptr && budget-- > 0; r = r->next) {
       if (r->slabs < slabs) continue;
       const std::uintptr_t h = fit(base_of(r), r->slabs * kSlabSize, slabs, align, offset);
-      if (h != 0) return carve_from_bin(bins, r, h, slabs, cold);
+      if (h != 0) return carve_from_bin(bins, r, h, slabs, temp);
     }
   }
   return nullptr;
@@ -283,21 +302,23 @@ SlabHeader* take_warm_extended(std::size_t slabs) noexcept {
       std::uintptr_t h = 0;
       if (SlabHeader* after = free_run_at(end);
           after != nullptr && (after->flags & kSlabCold) != 0 && after->slabs >= missing) {
+        const Temp t = temp_of(after);
         g_cache.cold_bins.remove(after);
         const std::size_t rest = after->slabs - missing;
         h = base;
         map_mark(h, slabs, Granule::Head, Granule::Interior);  // before re-binning the rest
-        if (rest > 0) bin_run(h + slabs * kSlabSize, rest, true, Marks::InteriorMarked);
+        if (rest > 0) bin_run(h + slabs * kSlabSize, rest, t, Marks::InteriorMarked);
       } else if (end == g_cache.fresh && g_cache.fresh_end - g_cache.fresh >= missing * kSlabSize) {
         h = base;
         g_cache.fresh += missing * kSlabSize;
       } else if (SlabHeader* before = free_run_before(base);
                  before != nullptr && (before->flags & kSlabCold) != 0 && before->slabs >= missing) {
+        const Temp t = temp_of(before);
         g_cache.cold_bins.remove(before);
         const std::size_t rest = before->slabs - missing;
         h = base - missing * kSlabSize;
         map_mark(h, slabs, Granule::Head, Granule::Interior);
-        if (rest > 0) bin_run(base_of(before), rest, true, Marks::InteriorMarked);
+        if (rest > 0) bin_run(base_of(before), rest, t, Marks::InteriorMarked);
       } else {
         continue;
       }
@@ -322,10 +343,11 @@ SlabHeader* take_unspliced(std::size_t slabs, std::size_t align, std::size_t off
     SlabHeader* r = g_cache.warm.pop_front();
     g_cache.batches.take_front();
     g_cache.warm_slabs -= r->slabs;
-    SlabHeader* merged = bin_run(base_of(r), r->slabs, false, Marks::InteriorMarked);
+    SlabHeader* merged = bin_run(base_of(r), r->slabs, Temp::Warm, Marks::InteriorMarked);
     if (merged->slabs < slabs) continue;
+    Temp warm;
     if (const std::uintptr_t h = fit(base_of(merged), merged->slabs * kSlabSize, slabs, align, offset); h != 0)
-      return carve_from_bin(g_cache.warm_bins, merged, h, slabs, false);
+      return carve_from_bin(g_cache.warm_bins, merged, h, slabs, &warm);
   }
   return nullptr;
 }
@@ -353,14 +375,14 @@ SlabHeader* take_fresh(std::size_t slabs, std::size_t align, std::size_t offset,
     if (option(SPACES_OPTION_HUGE_PAGES) != 0) os::advise_huge_pages(p, size);
     // The old reservation's rest becomes a cold free run.
     if (g_cache.fresh_end > g_cache.fresh) {
-      bin_run(g_cache.fresh, (g_cache.fresh_end - g_cache.fresh) / kSlabSize, true, Marks::Unknown);
+      bin_run(g_cache.fresh, (g_cache.fresh_end - g_cache.fresh) / kSlabSize, Temp::ColdZero, Marks::Unknown);
     }
     g_cache.fresh = reinterpret_cast<std::uintptr_t>(p);
     g_cache.fresh_end = g_cache.fresh + size;
     h = fit(g_cache.fresh, size, slabs, align, offset);
     SPACES_ASSERT_INTERNAL(h != 0);
   }
-  if (h > g_cache.fresh) bin_run(g_cache.fresh, (h - g_cache.fresh) / kSlabSize, true, Marks::Unknown);
+  if (h > g_cache.fresh) bin_run(g_cache.fresh, (h - g_cache.fresh) / kSlabSize, Temp::ColdZero, Marks::Unknown);
   g_cache.fresh = h + slabs * kSlabSize;
   return header_at(h);
 }
@@ -423,8 +445,9 @@ class Decommits {
       return_pages(runs_[i], policy);
     }
     if (policy != 3) {
+      const Temp t = policy == 2 ? Temp::ColdZero : Temp::Cold;  // MADV_DONTNEED zeroes all but the kept page
       LockGuard guard(g_cache.lock);
-      for (std::size_t i = 0; i < merged; ++i) bin_run(runs_[i].base, runs_[i].slabs, true, Marks::Unknown);
+      for (std::size_t i = 0; i < merged; ++i) bin_run(runs_[i].base, runs_[i].slabs, t, Marks::Unknown);
     }
     n_ = 0;
   }
@@ -517,7 +540,7 @@ SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offs
     if (r->slabs > 1) {
       // A spliced region span: keep the rest on the warm list, same batch.
       const std::uintptr_t rest = base_of(r) + kSlabSize;
-      SlabHeader* tail = make_free_header(rest, r->slabs - 1, false);
+      SlabHeader* tail = make_free_header(rest, r->slabs - 1, Temp::Warm);
       map_set(rest, Granule::Head);  // the rest of its granules say Interior already
       g_cache.warm.push_front(tail);
       g_cache.warm_slabs += tail->slabs;
@@ -525,10 +548,11 @@ SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offs
       g_cache.batches.take_front();
     }
   }
-  if (r == nullptr) r = take_from_bins(g_cache.warm_bins, slabs, align, offset, false);
+  Temp temp = Temp::Warm;
+  if (r == nullptr) r = take_from_bins(g_cache.warm_bins, slabs, align, offset, &temp);
   if (r == nullptr && slabs > 1) r = take_unspliced(slabs, align, offset);
   if (r == nullptr && slabs > 1 && align <= kSlabSize) r = take_warm_extended(slabs);
-  if (r == nullptr) r = take_from_bins(g_cache.cold_bins, slabs, align, offset, true);
+  if (r == nullptr) r = take_from_bins(g_cache.cold_bins, slabs, align, offset, &temp);
   bool zeroed = false;
   if (r == nullptr) {
     r = take_fresh(slabs, align, offset, err);
@@ -537,6 +561,7 @@ SlabHeader* cache_acquire(std::size_t slabs, std::size_t align, std::size_t offs
   }
   hand_out(r, slabs);
   if (zeroed) r->flags = kSlabZeroed;
+  else if (temp == Temp::ColdZero) r->flags = kSlabZeroTails;
   return r;
 }
 
@@ -545,12 +570,12 @@ bool cache_extend(SlabHeader* run, std::size_t more) noexcept {
   Decommits<kTrimPerCall> decommits;
   LockGuard guard(g_cache.lock);
   if (SlabHeader* after = free_run_at(end); after != nullptr && after->slabs >= more) {
-    const bool cold = (after->flags & kSlabCold) != 0;
+    const Temp t = temp_of(after);
     const std::size_t rest = after->slabs - more;
-    (cold ? g_cache.cold_bins : g_cache.warm_bins).remove(after);
+    (t != Temp::Warm ? g_cache.cold_bins : g_cache.warm_bins).remove(after);
     // Mark the taken part in use before re-binning the rest (carve_from_bin).
     map_mark(end, more, Granule::Interior, Granule::Interior);
-    if (rest > 0) bin_run(end + more * kSlabSize, rest, cold, Marks::InteriorMarked);
+    if (rest > 0) bin_run(end + more * kSlabSize, rest, t, Marks::InteriorMarked);
   } else if (end == g_cache.fresh && g_cache.fresh_end - g_cache.fresh >= more * kSlabSize) {
     g_cache.fresh += more * kSlabSize;
     map_mark(end, more, Granule::Interior, Granule::Interior);  // leaves prepared with the reservation
@@ -563,7 +588,7 @@ bool cache_extend(SlabHeader* run, std::size_t more) noexcept {
 
 void cache_refilled(std::uintptr_t base, std::size_t slabs) noexcept {
   LockGuard guard(g_cache.lock);
-  bin_run(base, slabs, true, Marks::Unknown);
+  bin_run(base, slabs, Temp::ColdZero, Marks::Unknown);  // mapped afresh: zero
 }
 
 void cache_shrink(SlabHeader* run, std::size_t keep) noexcept {
@@ -572,7 +597,7 @@ void cache_shrink(SlabHeader* run, std::size_t keep) noexcept {
   poison(reinterpret_cast<void*>(tail), slabs * kSlabSize);
   Decommits<kTrimPerCall> decommits;
   LockGuard guard(g_cache.lock);
-  bin_run(tail, slabs, false, Marks::InteriorMarked);  // the slab before it is the run's: no merge backwards
+  bin_run(tail, slabs, Temp::Warm, Marks::InteriorMarked);  // the slab before it is the run's: no merge backwards
   housekeeping_locked(decommits);
 }
 
@@ -596,7 +621,7 @@ void cache_release(SlabHeader* run) noexcept {
     g_cache.warm_slabs += 1;
     g_cache.batches.push_front(1, os::now_ms());
   } else {
-    bin_run(base, slabs, false, Marks::InteriorMarked);
+    bin_run(base, slabs, Temp::Warm, Marks::InteriorMarked);
   }
   housekeeping_locked(decommits);
 }

@@ -291,4 +291,31 @@ TEST_F(ResizeTest, CallocClearsRecycledSpans) {
   spaces_free(c);
 }
 
+// Memory the slab cache gave back with MADV_DONTNEED reads as zero but for
+// the first page of each slab (free-run headers, tail tags, the page a
+// decommit keeps): calloc of a span cut from it clears those pages only.
+// Under MADV_FREE the bytes are unknown, so calloc clears everything.
+TEST_F(ResizeTest, CallocOfDecommittedMemoryClearsOnlyTheFirstPageOfEachSlab) {
+  ASSERT_EQ(spaces_option_set(SPACES_OPTION_SLAB_CACHE, 0), SPACES_OK);  // a freed span is decommitted at once
+  constexpr std::size_t kSize = 16 * kSlab - kHeaderRegion;              // exactly 16 slabs
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  for (const char* policy : {"dontneed", "free"}) {
+    ASSERT_EQ(spaces_option_set_str("decommit", policy), SPACES_OK);
+    void* dirty = spaces_alloc(heap, kSize);
+    ASSERT_NE(dirty, nullptr);
+    std::memset(dirty, 0xC5, kSize);
+    spaces_free(dirty);
+    auto* p = static_cast<unsigned char*>(spaces_calloc(heap, 1, kSize));
+    ASSERT_EQ(p, dirty) << policy;  // the same run, from the cold bins
+    if (std::strcmp(policy, "dontneed") == 0) {
+      // The first page of each of the 16 slabs, no more.
+      EXPECT_EQ(resident_pages(p, kSize), 16u);
+    } else {
+      EXPECT_EQ(resident_pages(p, kSize), (kSize + kHeaderRegion) / page);  // all of it, cleared
+    }
+    for (std::size_t i = 0; i < kSize; ++i) ASSERT_EQ(p[i], 0) << policy << " at " << i;
+    spaces_free(p);
+  }
+}
+
 }  // namespace

@@ -214,7 +214,9 @@ SPACES_API void* spaces_alloc(spaces_heap_t* heap, size_t size) SPACES_NOEXCEPT 
 
 /** Allocates `count * size` zeroed bytes; NULL with errno ENOMEM when the
  *  product overflows. Memory fresh from the OS is not cleared again, so a
- *  large calloc costs what the pages touched later cost. */
+ *  large calloc costs what the pages touched later cost; a large block
+ *  reusing memory returned to the OS with MADV_DONTNEED has only the first
+ *  page of each 64 KiB cleared. */
 SPACES_API void* spaces_calloc(spaces_heap_t* heap, size_t count,
                                size_t size) SPACES_NOEXCEPT SPACES_MALLOC_ATTR;
 

@@ -120,6 +120,10 @@ inline constexpr std::uint8_t kSlabCold = 2;            ///< free run: decommitt
 /// Large/Huge: the block's memory was never written when it was handed out
 /// (a fresh OS mapping), so calloc need not clear it.
 inline constexpr std::uint8_t kSlabZeroed = 4;
+/// Large, when handed out, and cold free runs: every byte is zero but the
+/// first page of each slab (slab_cache.cpp: Temp::ColdZero), so calloc
+/// clears those pages only.
+inline constexpr std::uint8_t kSlabZeroTails = 8;
 
 inline constexpr std::uint32_t kSlabMagic = 0x5A1AB5EDu;
 inline constexpr std::uint32_t kFreeRunMagic = 0xF4EE4B15u;
