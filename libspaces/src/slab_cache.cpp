@@ -423,7 +423,7 @@ class Decommits {
     const std::uintptr_t base = base_of(r);
     map_set(base, Granule::Head);
     if (r->slabs >= 2) map_set(base + (r->slabs - 1) * kSlabSize, Granule::Interior);
-    runs_[n_++] = Range{base, r->slabs};
+    runs_[n_++] = Range{base, r->slabs, false};
   }
 
   /// Lock not held. Sorted by address, so that runs that touch make one
@@ -442,12 +442,12 @@ class Decommits {
     const long long policy = option(SPACES_OPTION_DECOMMIT);
     for (std::size_t i = 0; i < merged; ++i) {
       SPACES_TEST_POINT("cache.decommit", &runs_[i]);
-      return_pages(runs_[i], policy);
+      runs_[i].zero = return_pages(runs_[i], policy);
     }
     if (policy != 3) {
-      const Temp t = policy == 2 ? Temp::ColdZero : Temp::Cold;  // MADV_DONTNEED zeroes all but the kept page
       LockGuard guard(g_cache.lock);
-      for (std::size_t i = 0; i < merged; ++i) bin_run(runs_[i].base, runs_[i].slabs, t, Marks::Unknown);
+      for (std::size_t i = 0; i < merged; ++i)
+        bin_run(runs_[i].base, runs_[i].slabs, runs_[i].zero ? Temp::ColdZero : Temp::Cold, Marks::Unknown);
     }
     n_ = 0;
   }
@@ -456,23 +456,27 @@ class Decommits {
   struct Range {
     std::uintptr_t base;
     std::size_t slabs;
+    bool zero;  ///< every page but the first now reads as zero
   };
 
   /// SPACES_OPTION_DECOMMIT: 0 keep (the memory stays resident but leaves
   /// the warm budget), 1 MADV_FREE, 2 MADV_DONTNEED (the first page kept:
   /// the free-run header lives there), 3 munmap (the range is forgotten).
-  static void return_pages(const Range& r, long long policy) noexcept {
-    if (policy == 0) return;
+  /// Whether the range now reads as zero but for its first page: only after
+  /// an MADV_DONTNEED that succeeded (it fails on mlock'ed memory).
+  static bool return_pages(const Range& r, long long policy) noexcept {
+    if (policy == 0) return false;
     if (policy == 3) {
       // Unpoison first: the OS may map something else here later.
       unpoison(reinterpret_cast<void*>(r.base), r.slabs * kSlabSize);
       map_clear(r.base, r.slabs);
       os::unmap(reinterpret_cast<void*>(r.base), r.slabs * kSlabSize);
-      return;
+      return false;
     }
     const std::size_t page = os::page_size();
-    os::decommit(reinterpret_cast<void*>(r.base + page), r.slabs * kSlabSize - page,
-                 policy == 1 ? os::Decommit::Free : os::Decommit::DontNeed);
+    const int err = os::decommit(reinterpret_cast<void*>(r.base + page), r.slabs * kSlabSize - page,
+                                 policy == 1 ? os::Decommit::Free : os::Decommit::DontNeed);
+    return policy == 2 && err == 0;
   }
 
   Range runs_[kCapacity];

@@ -248,4 +248,25 @@ TEST(OutOfMemoryTest, AddressSpaceLimitIsAnOrdinaryFailure) {
   EXPECT_EXIT(allocate_under_an_address_space_limit(), ::testing::ExitedWithCode(0), "");
 }
 
+// A decommit the OS refuses (madvise fails on mlock'ed pages) leaves the
+// bytes in place: the run must not be taken as zero, and calloc of it clears
+// everything.
+TEST(OutOfMemoryTest, RefusedDecommitIsNotTakenAsZero) {
+  ASSERT_EQ(spaces_option_set(SPACES_OPTION_SLAB_CACHE, 0), SPACES_OK);  // a freed span is decommitted at once
+  ASSERT_EQ(spaces_option_set_str("decommit", "dontneed"), SPACES_OK);
+  constexpr std::size_t kSize = 16 * kSlabSize - kHeaderRegion;
+  spaces_heap_t* h = make_heap("refused-decommit");
+  RefuseMappings refuse("os.decommit");
+  void* dirty = spaces_alloc(h, kSize);
+  ASSERT_NE(dirty, nullptr);
+  std::memset(dirty, 0xC5, kSize);
+  spaces_free(dirty);
+  EXPECT_EQ(refuse.refused(), 1u);
+  auto* p = static_cast<unsigned char*>(spaces_calloc(h, 1, kSize));
+  ASSERT_EQ(p, dirty);  // the same run, from the cold bins
+  for (std::size_t i = 0; i < kSize; ++i) ASSERT_EQ(p[i], 0) << "at " << i;
+  spaces_free(p);
+  spaces_heap_destroy(h);
+}
+
 }  // namespace

@@ -78,6 +78,9 @@ int remap(void* p, std::size_t old_size, std::size_t new_size, void* to) noexcep
 
 int decommit(void* p, std::size_t size, Decommit how) noexcept {
   if (size == 0) return 0;
+  bool refuse = false;
+  SPACES_TEST_POINT("os.decommit", &refuse);
+  if (refuse) return EINVAL;  // as madvise answers for mlock'ed pages
 #ifdef MADV_FREE
   if (how == Decommit::Free) {
     if (::madvise(p, size, MADV_FREE) == 0) return 0;
