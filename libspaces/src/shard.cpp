@@ -278,12 +278,16 @@ void reclaim_class(Shard* sh, Shard* v, std::uint32_t sc, RunList& empties) noex
 }  // namespace
 
 SPACES_NO_SANITIZE_ADDRESS void shard_repair_after_fork(Shard* sh) noexcept {
-  // Free lists change by single stores, so they are sound at any instant;
+  // Each free list changes by single stores, so it is sound at any instant;
   // `used` is what the snapshot may have caught half-way. A block the thread
   // was handing out or taking back then counts as used: at worst its slab
-  // stays with the heap until the heap dies.
+  // stays with the heap until the heap dies. One step takes two stores:
+  // refill.cpp moves local_free to free (free = local_free, then local_free
+  // = nullptr), and a fork between them leaves both lists holding the same
+  // blocks; the move is finished here.
   for (SlabHeader* r = sh->runs.front(); r != nullptr; r = r->next) {
     if (r->kind != SlabKind::Small) continue;
+    if (r->free != nullptr && r->free == r->local_free) r->local_free = nullptr;
     std::size_t n = 0;
     for (const Block* b = r->free; b != nullptr && n <= r->carved; b = read_link(b)) ++n;
     for (const Block* b = r->local_free; b != nullptr && n <= r->carved; b = read_link(b)) ++n;
