@@ -416,7 +416,6 @@ class Decommits {
   ~Decommits() { finish(); }
 
   bool full() const noexcept { return n_ == kCapacity; }
-  bool empty() const noexcept { return n_ == 0; }
 
   /// Lock held: r is off every list.
   void take(SlabHeader* r) noexcept {

@@ -62,17 +62,37 @@ SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, Slab
   return s;
 }
 
+namespace {
+
+/// Puts run s on the list of h its kind says (huge or large), counting a
+/// span's slabs (large_slabs). Heap lock held.
+void list_run(Heap* h, SlabHeader* s) noexcept {
+  if (s->kind == SlabKind::Huge) {
+    h->huge.push_front(s);
+  } else {
+    h->large.push_front(s);
+    h->large_slabs += s->slabs;
+  }
+}
+
+/// Takes run s off its list (list_run's inverse). Heap lock held.
+void unlist_run(Heap* h, SlabHeader* s) noexcept {
+  if (s->kind == SlabKind::Huge) {
+    h->huge.remove(s);
+  } else {
+    h->large.remove(s);
+    h->large_slabs -= s->slabs;
+  }
+}
+
+}  // namespace
+
 void* alloc_large(Heap* h, std::size_t size, std::size_t align) noexcept {
   SlabHeader* s = acquire_block_run(h, size, align, SlabKind::Large);
   if (s == nullptr) return nullptr;
   {
     LockGuard guard(h->lock);
-    if (s->kind == SlabKind::Huge) {
-      h->huge.push_front(s);
-    } else {
-      h->large.push_front(s);
-      h->large_slabs += s->slabs;
-    }
+    list_run(h, s);
     h->large_allocs++;
   }
   char* block = reinterpret_cast<char*>(run_base(s) + s->block_size);
@@ -87,19 +107,18 @@ namespace {
 /// mmap and munmap of a mapping of its own are small next to touching this.
 constexpr std::size_t kAdoptMin = std::size_t{8} << 20;
 
-/// Moves run s of h from list `from` to `to` while `move` resizes it
-/// (returning its header, which may move, and with it the list links: hence
-/// the lock). A block that moved is to its caller a new one, as a copy would
-/// be: it counts as an allocation and a free. The new header, or nullptr
-/// with s back on `from`.
+/// Takes run s of h off its list while `move` resizes it (returning its
+/// header, which may move, and with it the list links: hence the lock), then
+/// lists the result by its kind (a span adopted as huge changes lists). A
+/// block that moved is to its caller a new one, as a copy would be: it
+/// counts as an allocation and a free. The new header, or nullptr with s
+/// back on its list.
 template <class Move>
-SlabHeader* relist(Heap* h, SlabHeader* s, RunList& from, RunList& to, Move move) noexcept {
+SlabHeader* relist(Heap* h, SlabHeader* s, Move move) noexcept {
   LockGuard guard(h->lock);
-  from.remove(s);
-  const std::size_t slabs = s->slabs;  // s is not ours to read once it moved
+  unlist_run(h, s);
   SlabHeader* r = move();
-  (r != nullptr ? to : from).push_front(r != nullptr ? r : s);
-  if (r != nullptr && &from != &to) h->large_slabs -= slabs;  // only large -> huge changes lists
+  list_run(h, r != nullptr ? r : s);
   if (r != nullptr && r != s) {
     h->large_allocs++;
     h->large_frees++;
@@ -138,9 +157,9 @@ void* resize_large(Heap* h, SlabHeader* s, std::size_t size, std::size_t align, 
   }
   void* const old_block = reinterpret_cast<void*>(run_base(s) + offset);
   SlabHeader* r = nullptr;
-  if (huge) r = relist(h, s, h->huge, h->huge, [&] { return huge_remap(s, size, align); });
+  if (huge) r = relist(h, s, [&] { return huge_remap(s, size, align); });
   else if (!past_threshold && resize_span(h, s, total / kSlabSize)) r = s;
-  else if (adoptable) r = relist(h, s, h->large, h->huge, [&] { return huge_adopt_span(s, size); });
+  else if (adoptable) r = relist(h, s, [&] { return huge_adopt_span(s, size); });
   if (r == nullptr) {
     if (total > old_total) heap_uncharge(h, total - old_total);
     return nullptr;
@@ -164,12 +183,7 @@ void free_large(SlabHeader* s) noexcept {
   vg_free(h, reinterpret_cast<void*>(run_base(s) + s->block_size));
   {
     LockGuard guard(h->lock);
-    if (huge) {
-      h->huge.remove(s);
-    } else {
-      h->large.remove(s);
-      h->large_slabs -= s->slabs;
-    }
+    unlist_run(h, s);
     h->large_frees++;
   }
   if (huge) huge_unmap(s);
