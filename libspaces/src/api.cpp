@@ -46,6 +46,7 @@ const char* spaces_status_str(spaces_status_t status) noexcept {
     case SPACES_E_UNSUPPORTED: return "not supported by this heap's discipline";
     case SPACES_E_RANGE: return "value out of range";
     case SPACES_E_IO: return "write failed";
+    case SPACES_E_BUSY: return "a thread routes its allocations into the heap";
   }
   return "unknown status";
 }
@@ -96,6 +97,23 @@ size_t spaces_heap_cap(const spaces_heap_t* heap) noexcept {
   return h == nullptr ? 0 : h->cap.load(std::memory_order_relaxed);
 }
 
+spaces_status_t spaces_heap_set_soft_limit(spaces_heap_t* heap, size_t bytes) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr) return SPACES_E_INVALID;
+  h->soft_limit.store(bytes, std::memory_order_relaxed);
+  return SPACES_OK;
+}
+
+size_t spaces_heap_soft_limit(const spaces_heap_t* heap) noexcept {
+  Heap* h = heap_checked(heap);
+  return h == nullptr ? 0 : h->soft_limit.load(std::memory_order_relaxed);
+}
+
+size_t spaces_heap_footprint(const spaces_heap_t* heap) noexcept {
+  Heap* h = heap_checked(heap);
+  return h == nullptr ? 0 : h->footprint.load(std::memory_order_relaxed);
+}
+
 uint64_t spaces_heap_id(const spaces_heap_t* heap) noexcept {
   Heap* h = heap_checked(heap);
   return h == nullptr ? 0 : h->id;
@@ -113,6 +131,26 @@ spaces_discipline_t spaces_heap_discipline(const spaces_heap_t* heap) noexcept {
 
 spaces_heap_t* spaces_default_heap(void) noexcept {
   Heap* h = default_heap();
+  return h != nullptr ? to_handle(h) : nullptr;
+}
+
+// ---- Routing ---------------------------------------------------------------------
+
+spaces_status_t spaces_thread_set_heap(spaces_heap_t* heap, spaces_heap_t** previous) noexcept {
+  Heap* h = nullptr;
+  if (heap != nullptr && (h = heap_checked(heap)) == nullptr) {
+    if (previous != nullptr) *previous = spaces_thread_heap();
+    return SPACES_E_INVALID;
+  }
+  threads_init();
+  Heap* old = nullptr;
+  const spaces_status_t s = thread_route(h, &old);
+  if (previous != nullptr) *previous = old != nullptr ? to_handle(old) : nullptr;
+  return s;
+}
+
+spaces_heap_t* spaces_thread_heap(void) noexcept {
+  Heap* h = tls_ctx.route;
   return h != nullptr ? to_handle(h) : nullptr;
 }
 

@@ -23,6 +23,17 @@ void update_peak(Heap* h, std::size_t now) noexcept {
   }
 }
 
+/// x's footprint went from `before` up by `bytes`: the peak, and whether
+/// that crossed the soft limit (counted here, handled by charge()).
+void charged(Heap* x, std::size_t before, std::size_t bytes) noexcept {
+  update_peak(x, before + bytes);
+  const std::size_t soft = x->soft_limit.load(std::memory_order_relaxed);
+  if (SPACES_UNLIKELY(before <= soft && bytes > soft - before)) {
+    x->soft_events.fetch_add(1, std::memory_order_relaxed);
+    x->soft_pending.store(true, std::memory_order_release);
+  }
+}
+
 /// Adds `bytes` to x's footprint unless that crosses its cap (a CAS loop, so
 /// it holds under any number of threads charging x).
 bool charge_level(Heap* x, std::size_t bytes) noexcept {
@@ -31,7 +42,7 @@ bool charge_level(Heap* x, std::size_t bytes) noexcept {
   do {
     if (bytes > cap || f > cap - bytes) return false;
   } while (!x->footprint.compare_exchange_weak(f, f + bytes, std::memory_order_relaxed));
-  update_peak(x, f + bytes);
+  charged(x, f, bytes);
   return true;
 }
 
@@ -65,10 +76,7 @@ bool heap_charge(Heap* h, std::size_t bytes, Heap** refused) noexcept {
     if (!has_room(x, bytes)) return refuse(x, refused);
   SPACES_TEST_POINT("charge.nested", h);
   if (!charge_level(root, bytes)) return refuse(root, refused);
-  for (Heap* x = h; x != root; x = x->parent) {
-    const std::size_t f = x->footprint.fetch_add(bytes, std::memory_order_relaxed);
-    update_peak(x, f + bytes);
-  }
+  for (Heap* x = h; x != root; x = x->parent) charged(x, x->footprint.fetch_add(bytes, std::memory_order_relaxed), bytes);
   return true;
 }
 
@@ -96,18 +104,43 @@ void record_failure(spaces_status_t status, Heap* refused, std::size_t request) 
   }
 }
 
+namespace {
+
+/// Runs the handlers of the soft limits crossed in h's chain (innermost
+/// first); true if one asked for the charge to be made again.
+bool run_soft_handlers(Heap* h, std::size_t request) noexcept {
+  bool again = false;
+  for (Heap* x = h; x != nullptr; x = x->parent) {
+    if (SPACES_LIKELY(!x->soft_pending.load(std::memory_order_relaxed))) continue;
+    if (!x->soft_pending.exchange(false, std::memory_order_acquire) || x->soft_handler == nullptr) continue;
+    if (x->soft_handler(to_handle(x), request, x->soft_handler_arg) != 0) again = true;
+  }
+  return again;
+}
+
+}  // namespace
+
 /// Charges `bytes` to h. At the cap, memory the heap holds and does not need
 /// is given back first, as far as this thread may (heap_collect: its own
 /// empty slabs, abandoned shards', retained slabs; of h and of the heap that
 /// refused), and the heap's other threads are asked to give back theirs on
 /// their next slow path (trim_epoch). Then the refusing heap's cap handler
 /// runs once and may ask for one retry. False with the failure recorded.
+/// A charge that crossed soft limits runs their handlers (no lock held).
 bool charge(Heap* h, std::size_t bytes, std::size_t request) noexcept {
   bool collected = false;
   bool handler_ran = false;
+  bool soft_ran = false;
   for (;;) {
     Heap* refused = nullptr;
-    if (heap_charge(h, bytes, &refused)) return true;
+    if (heap_charge(h, bytes, &refused)) {
+      // Past a soft limit the charge stands, unless its handler gave memory
+      // back and asks for it to be made again (once).
+      if (soft_ran || !run_soft_handlers(h, request)) return true;
+      soft_ran = true;
+      heap_uncharge(h, bytes);
+      continue;
+    }
     if (!collected) {
       collected = true;
       refused->trim_epoch.fetch_add(1, std::memory_order_relaxed);

@@ -240,6 +240,7 @@ bool default_heap_trim() noexcept {
 void default_options(spaces_heap_options_t* o) noexcept {
   std::memset(o, 0, sizeof(*o));
   o->cap = SPACES_UNCAPPED;
+  o->soft_limit = SPACES_UNCAPPED;
   o->discipline = SPACES_GENERAL;
 }
 
@@ -273,6 +274,9 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   h->cap.store(o->cap, std::memory_order_relaxed);
   h->cap_handler = o->cap_handler;
   h->cap_handler_arg = o->cap_handler_arg;
+  h->soft_limit.store(o->soft_limit, std::memory_order_relaxed);
+  h->soft_handler = o->on_soft_limit;
+  h->soft_handler_arg = o->on_soft_limit_arg;
   h->on_teardown = o->on_teardown;
   h->on_teardown_arg = o->on_teardown_arg;
   h->parent = parent;
@@ -294,13 +298,24 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
 
 namespace {
 
+/// Whether a thread routes into a child of h or below (thread_route).
+bool children_routed(Heap* h) noexcept {
+  LockGuard guard(h->lock);
+  for (Heap* c = h->first_child; c != nullptr; c = c->next_sibling)
+    if (c->routes.load(std::memory_order_acquire) != 0 || children_routed(c)) return true;
+  return false;
+}
+
 /// Destroys the children, then tells the heap's owner its blocks are about
-/// to go (the teardown hook), before any memory is released. False while a
-/// hook of the heap's tree runs: a hook that resets or destroys its heap, an
-/// ancestor or any other heap with the same root is refused, since that
-/// teardown could reach the heap whose hook is running.
-bool begin_teardown(Heap* h, bool destroyed) noexcept {
-  if (h->tearing_down || h->root->hooks_running.load(std::memory_order_relaxed) != 0) return false;
+/// to go (the teardown hook), before any memory is released. Refused, with
+/// nothing changed, while a hook of the heap's tree runs (SPACES_E_INVALID:
+/// a hook that resets or destroys its heap, an ancestor or any other heap
+/// with the same root, since that teardown could reach the heap whose hook
+/// is running), and while a thread routes into a heap it would destroy
+/// (SPACES_E_BUSY: that thread's next malloc would use it).
+spaces_status_t begin_teardown(Heap* h, bool destroyed) noexcept {
+  if (h->tearing_down || h->root->hooks_running.load(std::memory_order_relaxed) != 0) return SPACES_E_INVALID;
+  if ((destroyed && h->routes.load(std::memory_order_acquire) != 0) || children_routed(h)) return SPACES_E_BUSY;
   h->tearing_down = true;
   destroy_children(h);
   if (h->on_teardown != nullptr) {
@@ -308,13 +323,13 @@ bool begin_teardown(Heap* h, bool destroyed) noexcept {
     h->on_teardown(to_handle(h), destroyed ? 1 : 0, h->on_teardown_arg);
     h->root->hooks_running.fetch_sub(1, std::memory_order_relaxed);
   }
-  return true;
+  return SPACES_OK;
 }
 
 }  // namespace
 
 spaces_status_t heap_destroy(Heap* h) noexcept {
-  if (!begin_teardown(h, true)) return SPACES_E_INVALID;
+  if (const spaces_status_t s = begin_teardown(h, true); s != SPACES_OK) return s;
   SPACES_TEST_POINT("heap.destroy", h);
   SPACES_ASSERT_EXPENSIVE(heap_is_valid_exclusive(h));
   threads_forget_heap(h);
@@ -348,7 +363,7 @@ spaces_status_t heap_destroy(Heap* h) noexcept {
 }
 
 spaces_status_t heap_reset(Heap* h) noexcept {
-  if (!begin_teardown(h, false)) return SPACES_E_INVALID;
+  if (const spaces_status_t s = begin_teardown(h, false); s != SPACES_OK) return s;
   SPACES_TEST_POINT("heap.reset", h);
   const bool retain = h->retain != 0;
   {

@@ -58,6 +58,8 @@ spaces_status_t heap_stats(Heap* h, spaces_stats_t* out) noexcept {
   st.alloc_count = st.free_count + st.live_blocks;
   st.cap_failures = static_cast<std::size_t>(h->cap_failures.load(std::memory_order_relaxed));
   st.resets = static_cast<std::size_t>(h->resets);
+  st.soft_limit = h->soft_limit.load(std::memory_order_relaxed);
+  st.soft_limit_events = static_cast<std::size_t>(h->soft_events.load(std::memory_order_relaxed));
   *out = st;
   return SPACES_OK;
 }
@@ -86,6 +88,8 @@ spaces_status_t heap_print_stats(const Heap* h, std::FILE* out) noexcept {
   heap_stats(const_cast<Heap*>(h), &s);
   char cap[24] = "none";
   if (s.cap != SPACES_UNCAPPED) std::snprintf(cap, sizeof(cap), "%zu", s.cap);
+  char soft[24] = "none";
+  if (s.soft_limit != SPACES_UNCAPPED) std::snprintf(soft, sizeof(soft), "%zu", s.soft_limit);
   const int n = std::fprintf(out,
                              "heap '%s' (%s)\n"
                              "  live bytes      %zu\n"
@@ -97,10 +101,12 @@ spaces_status_t heap_print_stats(const Heap* h, std::FILE* out) noexcept {
                              "  allocations     %zu\n"
                              "  frees           %zu\n"
                              "  cap failures    %zu\n"
+                             "  soft limit      %s\n"
+                             "  soft events     %zu\n"
                              "  resets          %zu\n",
                              h->name, h->discipline == SPACES_REGION ? "region" : "general", s.live_bytes,
                              s.live_blocks, s.footprint, s.peak_footprint, cap, s.slabs, s.alloc_count,
-                             s.free_count, s.cap_failures, s.resets);
+                             s.free_count, s.cap_failures, soft, s.soft_limit_events, s.resets);
   return n < 0 ? SPACES_E_IO : SPACES_OK;
 }
 
@@ -127,13 +133,16 @@ spaces_status_t heap_write_stats_json(const Heap* h, std::FILE* out) noexcept {
   name[n] = '\0';
   char cap[24] = "null";
   if (s.cap != SPACES_UNCAPPED) std::snprintf(cap, sizeof(cap), "%zu", s.cap);
+  char soft[24] = "null";
+  if (s.soft_limit != SPACES_UNCAPPED) std::snprintf(soft, sizeof(soft), "%zu", s.soft_limit);
   const int w = std::fprintf(out,
                              "{\"name\":\"%s\",\"discipline\":\"%s\",\"live_bytes\":%zu,\"live_blocks\":%zu,"
                              "\"footprint\":%zu,\"peak_footprint\":%zu,\"cap\":%s,\"slabs\":%zu,"
-                             "\"alloc_count\":%zu,\"free_count\":%zu,\"cap_failures\":%zu,\"resets\":%zu}\n",
+                             "\"alloc_count\":%zu,\"free_count\":%zu,\"cap_failures\":%zu,"
+                             "\"soft_limit\":%s,\"soft_limit_events\":%zu,\"resets\":%zu}\n",
                              name, h->discipline == SPACES_REGION ? "region" : "general", s.live_bytes,
                              s.live_blocks, s.footprint, s.peak_footprint, cap, s.slabs, s.alloc_count,
-                             s.free_count, s.cap_failures, s.resets);
+                             s.free_count, s.cap_failures, soft, s.soft_limit_events, s.resets);
   return w < 0 ? SPACES_E_IO : SPACES_OK;
 }
 

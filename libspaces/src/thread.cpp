@@ -1,6 +1,12 @@
 // ---------------------------------------------------------------------------
 // thread.cpp: the calling thread's view of heaps: shard lookup, the default
-// heap, and what happens when a thread exits and around fork.
+// heap, the thread's current heap, and what happens when a thread exits and
+// around fork.
+//
+// The current heap costs malloc nothing: its fast path allocates from
+// tls_ctx.default_shard, and routing a thread only points that at the
+// thread's shard of another heap (thread_route). Each heap counts the
+// threads routed into it, so that it cannot be destroyed under them.
 //
 // A thread finds its shard of a multi-threaded heap through an 8-entry TLS
 // cache keyed by heap id (thread.h:shard_of); on a miss it takes the heap's
@@ -24,6 +30,10 @@ void on_thread_exit() noexcept {
   owners_abandon_thread();
   ThreadCtx& t = tls_ctx;
   for (ThreadCtx::Entry& e : t.cache) e = ThreadCtx::Entry{0, nullptr};
+  // The route ends with the thread; what later TLS destructors allocate
+  // goes to the default heap.
+  if (t.route != nullptr) t.route->routes.fetch_sub(1, std::memory_order_acq_rel);
+  t.route = nullptr;
   t.default_shard = nullptr;
   t.registered = false;
 }
@@ -52,6 +62,9 @@ void fork_child() noexcept {
   heap_registry_fork_child();
   owners_fork_child();
   g_default_lock.reset_after_fork();
+  // Only the forking thread exists here: the other threads' routes are gone.
+  heap_registry_for_each([](Heap* h, void*) { h->routes.store(0, std::memory_order_relaxed); }, nullptr);
+  if (Heap* h = tls_ctx.route) h->routes.store(1, std::memory_order_relaxed);
 }
 
 [[maybe_unused]] bool shard_is_valid_locked(Shard* sh) noexcept {
@@ -116,7 +129,7 @@ Shard* shard_lookup_slow(Heap* h) noexcept {
 }
 
 Shard* default_shard_slow() noexcept {
-  Heap* h = default_heap();
+  Heap* h = tls_ctx.route != nullptr ? tls_ctx.route : default_heap();
   if (h == nullptr) return nullptr;
   Shard* sh = shard_of(h);
   tls_ctx.default_shard = sh;
@@ -143,6 +156,34 @@ Heap* default_heap() noexcept {
     std::atexit([] { heap_print_stats(g_default_heap.load(std::memory_order_acquire), stderr); });
   }
   return h;
+}
+
+spaces_status_t thread_route(Heap* h, Heap** previous) noexcept {
+  ThreadCtx& t = tls_ctx;
+  if (h == default_heap_if_created()) h = nullptr;
+  Heap* const old = t.route;
+  if (previous != nullptr) *previous = old;
+  if (h == old) return SPACES_OK;
+  Shard* sh = nullptr;
+  if (h != nullptr) {
+    if (h->discipline != SPACES_GENERAL) return SPACES_E_UNSUPPORTED;
+    // A single-threaded heap has one shard: two threads allocating from it
+    // at once would corrupt it.
+    std::uint32_t none = 0;
+    if (h->single && !h->routes.compare_exchange_strong(none, 1, std::memory_order_acq_rel)) return SPACES_E_BUSY;
+    if (!h->single) h->routes.fetch_add(1, std::memory_order_acq_rel);
+    sh = shard_of(h);
+    if (sh == nullptr) {
+      h->routes.fetch_sub(1, std::memory_order_acq_rel);
+      return SPACES_E_NOMEM;
+    }
+    arm_thread_exit();  // the route ends at exit (a single-threaded heap's shard arms nothing)
+  }
+  if (old != nullptr) old->routes.fetch_sub(1, std::memory_order_acq_rel);
+  t.route = h;
+  // The default heap's shard is found again on the next malloc.
+  t.default_shard = sh;
+  return SPACES_OK;
 }
 
 }  // namespace spaces::detail

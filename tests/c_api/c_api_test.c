@@ -33,6 +33,13 @@ static spaces_cap_action_t give_up(spaces_heap_t* heap, size_t request, void* ar
   return SPACES_CAP_FAIL;
 }
 
+static int count_soft(spaces_heap_t* heap, size_t request, void* arg) {
+  (void)heap;
+  (void)request;
+  ++*(int*)arg;
+  return 0;
+}
+
 int main(void) {
   spaces_heap_options_t o;
   spaces_heap_t* h = NULL;
@@ -106,6 +113,29 @@ int main(void) {
     spaces_heap_options_init(&bad);
     bad.discipline = (spaces_discipline_t)99;
     CHECK(spaces_heap_create(&bad, &none) == SPACES_E_INVALID && none == NULL);
+  }
+  /* Memory domains: the current heap, a soft limit, the O(1) footprint. */
+  {
+    spaces_heap_t* domain = NULL;
+    spaces_heap_t* prev = NULL;
+    int soft_calls = 0;
+    spaces_heap_options_init(&o);
+    o.name = "domain";
+    o.soft_limit = SPACES_SLAB_SIZE;
+    o.on_soft_limit = count_soft;
+    o.on_soft_limit_arg = &soft_calls;
+    CHECK(spaces_heap_create(&o, &domain) == SPACES_OK);
+    CHECK(spaces_thread_set_heap(domain, &prev) == SPACES_OK && prev == NULL);
+    CHECK(spaces_thread_heap() == domain);
+    CHECK(spaces_heap_destroy(domain) == SPACES_E_BUSY);
+    CHECK(strcmp(spaces_status_str(SPACES_E_BUSY), "a thread routes its allocations into the heap") == 0);
+    CHECK(spaces_thread_set_heap(NULL, &prev) == SPACES_OK && prev == domain);
+    CHECK(spaces_alloc(domain, 40000) != NULL && spaces_alloc(domain, 40000) != NULL);
+    CHECK(soft_calls == 1);
+    CHECK(spaces_heap_footprint(domain) == 2 * SPACES_SLAB_SIZE); /* a one-slab span each */
+    CHECK(spaces_heap_soft_limit(domain) == SPACES_SLAB_SIZE);
+    CHECK(spaces_heap_stats(domain, &s) == SPACES_OK && s.soft_limit_events == 1);
+    CHECK(spaces_heap_destroy(domain) == SPACES_OK);
   }
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

@@ -277,7 +277,8 @@ TEST(StatusTest, StatusStringsAreReadable) {
   EXPECT_STREQ(spaces_status_str(SPACES_E_UNSUPPORTED), "not supported by this heap's discipline");
   EXPECT_STREQ(spaces_status_str(SPACES_E_RANGE), "value out of range");
   EXPECT_STREQ(spaces_status_str(SPACES_E_IO), "write failed");
-  EXPECT_STREQ(spaces_status_str(static_cast<spaces_status_t>(7)), "unknown status");  // C: c_api_test
+  EXPECT_STREQ(spaces_status_str(SPACES_E_BUSY), "a thread routes its allocations into the heap");
+  EXPECT_STREQ(spaces_status_str(static_cast<spaces_status_t>(8)), "unknown status");  // C: c_api_test
 }
 
 }  // namespace

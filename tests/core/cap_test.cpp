@@ -307,3 +307,141 @@ TEST(ZeroCapTest, EveryAllocationFails) {
 }
 
 }  // namespace
+
+// ---- Soft limits and the O(1) footprint -------------------------------------------
+
+namespace {
+
+/// What a soft-limit handler saw; optionally frees `cache` and asks for a retry.
+struct SoftLog {
+  int calls = 0;
+  spaces_heap_t* heap = nullptr;
+  std::size_t request = 0;
+  std::size_t footprint_at_call = 0;
+  std::vector<void*>* cache = nullptr;
+};
+
+int log_soft(spaces_heap_t* heap, std::size_t request, void* arg) {
+  auto* log = static_cast<SoftLog*>(arg);
+  ++log->calls;
+  log->heap = heap;
+  log->request = request;
+  log->footprint_at_call = spaces_heap_footprint(heap);
+  if (log->cache == nullptr) return 0;
+  for (void* p : *log->cache) spaces_free(p);
+  log->cache->clear();
+  return 1;
+}
+
+spaces_heap_t* soft_heap(const char* name, std::size_t soft, SoftLog* log, spaces_heap_t* parent = nullptr) {
+  spaces_heap_options_t o;
+  spaces_heap_options_init(&o);
+  o.name = name;
+  o.parent = parent;
+  o.soft_limit = soft;
+  o.on_soft_limit = &log_soft;
+  o.on_soft_limit_arg = log;
+  spaces_heap_t* h = nullptr;
+  return spaces_heap_create(&o, &h) == SPACES_OK ? h : nullptr;
+}
+
+/// Allocates 1000-byte blocks until the footprint reaches `slabs` slabs.
+void fill_to(spaces_heap_t* h, std::size_t slabs, std::vector<void*>& out) {
+  while (spaces_heap_footprint(h) < slabs * kSlab) {
+    void* p = spaces_alloc(h, 1000);
+    ASSERT_NE(p, nullptr);
+    out.push_back(p);
+  }
+}
+
+}  // namespace
+
+TEST(FootprintTest, IsTheStatsFootprintInConstantTime) {
+  ScopedHeap h("footprint");
+  EXPECT_EQ(spaces_heap_footprint(h), 0u);
+  void* small = spaces_alloc(h, 100);
+  void* span = spaces_alloc(h, 200000);
+  EXPECT_EQ(spaces_heap_footprint(h), stats_of(h).footprint);
+  EXPECT_EQ(spaces_heap_footprint(h), 1 * kSlab + 4 * kSlab);  // a slab, and a 4-slab span (200000 + header)
+  spaces_free(span);
+  EXPECT_EQ(spaces_heap_footprint(h), kSlab);
+  spaces_free(small);
+  EXPECT_EQ(spaces_heap_footprint(nullptr), 0u);
+  EXPECT_EQ(spaces_heap_footprint(reinterpret_cast<spaces_heap_t*>(0x1234)), 0u);
+  EXPECT_EQ(spaces_heap_soft_limit(h), SPACES_UNCAPPED);
+  EXPECT_EQ(spaces_heap_soft_limit(nullptr), 0u);
+  EXPECT_EQ(spaces_heap_set_soft_limit(reinterpret_cast<spaces_heap_t*>(0x1234), 1), SPACES_E_INVALID);
+}
+
+TEST(SoftLimitTest, TheHandlerRunsOncePerCrossingAndNothingIsRefused) {
+  SoftLog log;
+  spaces_heap_t* h = soft_heap("soft", 3 * kSlab, &log);
+  std::vector<void*> blocks;
+  fill_to(h, 3, blocks);
+  EXPECT_EQ(log.calls, 0);  // at the limit is not past it
+  fill_to(h, 10, blocks);   // every acquisition past it succeeds
+  EXPECT_EQ(log.calls, 1);
+  EXPECT_EQ(log.heap, h);
+  EXPECT_EQ(log.request, 1000u);
+  EXPECT_EQ(log.footprint_at_call, 4 * kSlab);  // the crossing slab is charged when it runs
+  spaces_stats_t s = stats_of(h);
+  EXPECT_EQ(s.soft_limit, 3 * kSlab);
+  EXPECT_EQ(s.soft_limit_events, 1u);
+  EXPECT_EQ(s.cap_failures, 0u);
+  // Back under the limit, then past it again: a second event.
+  for (void* p : blocks) spaces_free(p);
+  blocks.clear();
+  ASSERT_EQ(spaces_heap_collect(h), SPACES_OK);
+  ASSERT_LE(spaces_heap_footprint(h), 3 * kSlab);
+  fill_to(h, 5, blocks);
+  EXPECT_EQ(log.calls, 2);
+  EXPECT_EQ(stats_of(h).soft_limit_events, 2u);
+  // A reset keeps the count, as it keeps cap_failures.
+  ASSERT_EQ(spaces_heap_reset(h), SPACES_OK);
+  EXPECT_EQ(stats_of(h).soft_limit_events, 2u);
+  // Removing the limit stops the calls.
+  ASSERT_EQ(spaces_heap_set_soft_limit(h, SPACES_UNCAPPED), SPACES_OK);
+  blocks.clear();
+  fill_to(h, 6, blocks);
+  EXPECT_EQ(log.calls, 2);
+  EXPECT_EQ(spaces_heap_destroy(h), SPACES_OK);
+}
+
+TEST(SoftLimitTest, AHandlerThatEvictsAsksForTheChargeAgainAndStaysUnderTheLimit) {
+  SoftLog log;
+  spaces_heap_t* h = soft_heap("evicting", 2 * kSlab, &log);
+  // A cache of 1000-byte blocks fills two slabs; the first is full.
+  std::vector<void*> cache;
+  fill_to(h, 2, cache);
+  log.cache = &cache;
+  // A block of another size class needs a third slab: past the limit, the
+  // handler evicts the cache (its full slab goes back) and asks again.
+  void* p = spaces_alloc(h, 5000);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(log.calls, 1);
+  EXPECT_TRUE(cache.empty());
+  EXPECT_EQ(log.footprint_at_call, 3 * kSlab);
+  EXPECT_EQ(spaces_heap_footprint(h), 2 * kSlab);  // the cache's current slab and the new one
+  EXPECT_EQ(stats_of(h).soft_limit_events, 1u);
+  spaces_free(p);
+  EXPECT_EQ(spaces_heap_destroy(h), SPACES_OK);
+}
+
+TEST(SoftLimitTest, NestedHeapsChargeEveryAncestorsSoftLimit) {
+  SoftLog parent_log, child_log;
+  spaces_heap_t* parent = soft_heap("parent", 4 * kSlab, &parent_log);
+  spaces_heap_t* child = soft_heap("child", 2 * kSlab, &child_log, parent);
+  ASSERT_NE(child, nullptr);
+  std::vector<void*> blocks;
+  fill_to(child, 3, blocks);
+  EXPECT_EQ(child_log.calls, 1);
+  EXPECT_EQ(parent_log.calls, 0);
+  fill_to(child, 5, blocks);
+  EXPECT_EQ(child_log.calls, 1);
+  EXPECT_EQ(parent_log.calls, 1);
+  EXPECT_EQ(parent_log.heap, parent);
+  EXPECT_EQ(parent_log.footprint_at_call, 5 * kSlab);
+  EXPECT_EQ(stats_of(parent).soft_limit_events, 1u);
+  EXPECT_EQ(stats_of(child).soft_limit_events, 1u);
+  EXPECT_EQ(spaces_heap_destroy(parent), SPACES_OK);
+}

@@ -68,6 +68,8 @@ TEST(StatsTest, PrintStatsIsReadable) {
             "  allocations     1\n"
             "  frees           0\n"
             "  cap failures    0\n"
+            "  soft limit      none\n"
+            "  soft events     0\n"
             "  resets          0\n");
 }
 
@@ -78,7 +80,8 @@ TEST(StatsTest, JsonIsExact) {
   EXPECT_EQ(capture(spaces_heap_write_stats_json, h),
             "{\"name\":\"a \\\"quoted\\\"\\\\name\",\"discipline\":\"region\",\"live_bytes\":10,"
             "\"live_blocks\":1,\"footprint\":65536,\"peak_footprint\":65536,\"cap\":null,\"slabs\":1,"
-            "\"alloc_count\":1,\"free_count\":0,\"cap_failures\":0,\"resets\":0}\n");
+            "\"alloc_count\":1,\"free_count\":0,\"cap_failures\":0,\"soft_limit\":null,"
+            "\"soft_limit_events\":0,\"resets\":0}\n");
 }
 
 // Frees from another thread count as frees at once, before the owner collects them

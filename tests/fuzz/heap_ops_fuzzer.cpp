@@ -677,12 +677,14 @@ void Fuzzer::check_texts(HeapModel& m) {
     char tail[512];
     char cap[32] = "null";
     if (s.cap != SPACES_UNCAPPED) std::snprintf(cap, sizeof(cap), "%zu", s.cap);
+    char soft[32] = "null";
+    if (s.soft_limit != SPACES_UNCAPPED) std::snprintf(soft, sizeof(soft), "%zu", s.soft_limit);
     std::snprintf(tail, sizeof(tail),
                   "\",\"discipline\":\"%s\",\"live_bytes\":%zu,\"live_blocks\":%zu,\"footprint\":%zu,"
                   "\"peak_footprint\":%zu,\"cap\":%s,\"slabs\":%zu,\"alloc_count\":%zu,\"free_count\":%zu,"
-                  "\"cap_failures\":%zu,\"resets\":%zu}\n",
+                  "\"cap_failures\":%zu,\"soft_limit\":%s,\"soft_limit_events\":%zu,\"resets\":%zu}\n",
                   kind, s.live_bytes, s.live_blocks, s.footprint, s.peak_footprint, cap, s.slabs, s.alloc_count,
-                  s.free_count, s.cap_failures, s.resets);
+                  s.free_count, s.cap_failures, soft, s.soft_limit_events, s.resets);
     expect += tail;
     CHECK(expect == text, "JSON of '%s':\n  got  %s\n  want %s", m.name.c_str(), text, expect.c_str());
   }

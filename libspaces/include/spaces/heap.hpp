@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -171,6 +172,15 @@ class HeapOptions {
     c_.on_teardown_arg = arg;
     return *this;
   }
+  /// A footprint past which `fn` runs (the allocation goes on): see
+  /// spaces_soft_limit_fn.
+  HeapOptions& soft_limit(std::size_t bytes, spaces_soft_limit_fn fn = nullptr, void* arg = nullptr) noexcept {
+    c_.soft_limit = bytes;
+    c_.on_soft_limit = fn;
+    c_.on_soft_limit_arg = arg;
+    return *this;
+  }
+  std::size_t get_soft_limit() const noexcept { return c_.soft_limit; }
   spaces_teardown_fn get_on_teardown() const noexcept { return c_.on_teardown; }
   void* get_on_teardown_arg() const noexcept { return c_.on_teardown_arg; }
 
@@ -306,6 +316,13 @@ class Heap {
     Status s = spaces_heap_set_cap(heap_, bytes);
     if (s != SPACES_OK) throw heap_error(s);
   }
+  std::size_t soft_limit() const noexcept { return spaces_heap_soft_limit(heap_); }
+  void set_soft_limit(std::size_t bytes) {
+    Status s = spaces_heap_set_soft_limit(heap_, bytes);
+    if (s != SPACES_OK) throw heap_error(s);
+  }
+  /// The slab bytes held now (O(1)): what the cap and soft limit compare.
+  std::size_t footprint() const noexcept { return spaces_heap_footprint(heap_); }
   Discipline discipline() const noexcept { return static_cast<Discipline>(spaces_heap_discipline(heap_)); }
 
   /// The C handle (nullptr for an empty Heap).
@@ -351,7 +368,13 @@ class Heap {
   }
 
   void destroy() noexcept {
-    if (alive()) spaces_heap_destroy(heap_);
+    if (alive() && spaces_heap_destroy(heap_) == SPACES_E_BUSY) {
+      // Destroying it would leave a thread allocating from a dead heap, and
+      // keeping it would leak it: a ScopedHeap outlives the Heap it names.
+      std::fprintf(stderr, "spaces: heap '%s' (%p) destroyed while a thread routes its allocations into it\n",
+                   spaces_heap_name(heap_), static_cast<void*>(heap_));
+      std::abort();
+    }
     heap_ = nullptr;
     id_ = 0;
     handler_.reset();
@@ -366,6 +389,39 @@ inline HeapOptions& HeapOptions::parent(const Heap& parent) noexcept {
   c_.parent = parent.get();
   return *this;
 }
+
+// ---- Routing ---------------------------------------------------------------------
+
+/// Makes a heap the calling thread's current heap for a scope: with the
+/// malloc replacement in the process, every malloc and operator new of the
+/// thread allocates from it (spaces_thread_set_heap), third-party code
+/// included. The destructor, on the same thread, makes the previous heap
+/// current again, or the default heap if the previous one is gone. Throws
+/// heap_error for a heap that is dead, a region, or a single-threaded heap
+/// another thread routes into; std::bad_alloc when the OS refuses memory.
+///
+///   spaces::Heap unit(spaces::HeapOptions().name("unit").cap(256 << 20));
+///   { spaces::ScopedHeap in(unit); run_library(); }  // its mallocs count against the cap
+class ScopedHeap {
+ public:
+  explicit ScopedHeap(const Heap& heap) : ScopedHeap(heap.get()) {}
+  explicit ScopedHeap(spaces_heap_t* heap) {
+    const Status s = spaces_thread_set_heap(heap, &previous_);
+    if (s == SPACES_E_NOMEM) throw std::bad_alloc();
+    if (s != SPACES_OK) throw heap_error(s);
+  }
+  ~ScopedHeap() {
+    if (spaces_thread_set_heap(previous_, nullptr) != SPACES_OK) spaces_thread_set_heap(nullptr, nullptr);
+  }
+  ScopedHeap(const ScopedHeap&) = delete;
+  ScopedHeap& operator=(const ScopedHeap&) = delete;
+
+  /// The heap that was current before this scope (nullptr: the default heap).
+  spaces_heap_t* previous() const noexcept { return previous_; }
+
+ private:
+  spaces_heap_t* previous_ = nullptr;
+};
 
 }  // namespace spaces
 

@@ -73,6 +73,7 @@ typedef enum spaces_status_e {
   SPACES_E_UNSUPPORTED = 4, /**< the heap's discipline does not support this */
   SPACES_E_RANGE = 5,       /**< a value is out of the option's range */
   SPACES_E_IO = 6,          /**< writing to the stream failed */
+  SPACES_E_BUSY = 7,        /**< a thread routes its allocations into the heap (or a child) */
   SPACES_STATUS_MAX_ = 0x7fffffff /**< not a status: makes any int a value of the type in C++ */
 } spaces_status_t;
 
@@ -117,6 +118,16 @@ typedef spaces_cap_action_t (*spaces_cap_handler_t)(spaces_heap_t* heap, size_t 
  *  took its heap (spaces::Arena uses it). */
 typedef void (*spaces_teardown_fn)(spaces_heap_t* heap, int destroyed, void* arg);
 
+/** Called when an allocation took the heap's footprint from at most its soft
+ *  limit to above it (a slab or span acquisition; the allocation goes on and
+ *  does not fail). The handler may free blocks of the heap, reset a child or
+ *  evict caches, and returns nonzero to have the acquisition charged again
+ *  once: memory it gave back may then serve it. Runs on the allocating
+ *  thread with no allocator lock held; it must not allocate from the heap.
+ *  Nested heaps: every ancestor whose soft limit the charge crossed is
+ *  called, innermost first. */
+typedef int (*spaces_soft_limit_fn)(spaces_heap_t* heap, size_t request, void* arg);
+
 /** The heap is used by one thread at a time (allocations and frees alike):
  *  no shard lookup, and frees of its blocks never take the atomic path. */
 #define SPACES_HEAP_SINGLE_THREADED 0x1u
@@ -134,10 +145,13 @@ typedef struct spaces_heap_options_s {
   spaces_heap_t* parent;            /**< optional: draw on this heap's cap, die with it */
   spaces_teardown_fn on_teardown;   /**< optional; see spaces_teardown_fn */
   void* on_teardown_arg;            /**< passed to on_teardown */
+  size_t soft_limit;                /**< footprint past which on_soft_limit runs; SPACES_UNCAPPED for none */
+  spaces_soft_limit_fn on_soft_limit; /**< optional; see spaces_soft_limit_fn */
+  void* on_soft_limit_arg;          /**< passed to on_soft_limit */
 } spaces_heap_options_t;
 
-/** Fills `options` with the defaults: no name, uncapped, general,
- *  multi-threaded, no handler, no parent, no teardown hook. */
+/** Fills `options` with the defaults: no name, uncapped, no soft limit,
+ *  general, multi-threaded, no handlers, no parent, no teardown hook. */
 SPACES_API void spaces_heap_options_init(spaces_heap_options_t* options) SPACES_NOEXCEPT;
 
 /** Creates a heap. Fails with SPACES_E_INVALID for NULL `out`, an unknown
@@ -159,7 +173,9 @@ SPACES_API spaces_status_t spaces_heap_create(const spaces_heap_options_t* optio
  *  the process slab cache (bounded by SPACES_OPTION_SLAB_CACHE) as one list.
  *  Pointers into the heap are dangling afterwards. Must not race with any
  *  other use of the heap or of its blocks (join the threads first).
- *  Returns SPACES_E_INVALID for NULL or an already destroyed heap. */
+ *  Returns SPACES_E_INVALID for NULL or an already destroyed heap, and
+ *  SPACES_E_BUSY, changing nothing, while a thread routes into the heap or
+ *  one of its children (spaces_thread_set_heap). */
 SPACES_API spaces_status_t spaces_heap_destroy(spaces_heap_t* heap) SPACES_NOEXCEPT;
 
 /** Frees every block of the heap (and destroys its children) but keeps the
@@ -167,8 +183,10 @@ SPACES_API spaces_status_t spaces_heap_destroy(spaces_heap_t* heap) SPACES_NOEXC
  *  SPACES_HEAP_RETAIN_ON_RESET the slabs stay with the heap (footprint
  *  unchanged but for large spans and children, which go as in a destroy)
  *  and are reinitialised lazily when reused. Statistics restart
- *  from zero except peak_footprint, cap_failures and resets. Same
- *  concurrency rule as destroy. */
+ *  from zero except peak_footprint, cap_failures, soft_limit_events and
+ *  resets. Same
+ *  concurrency rule as destroy; SPACES_E_BUSY while a thread routes into
+ *  one of its children (routing into the heap itself is no obstacle). */
 SPACES_API spaces_status_t spaces_heap_reset(spaces_heap_t* heap) SPACES_NOEXCEPT;
 
 /** Gives back memory the heap holds but no block needs, as far as the
@@ -189,6 +207,20 @@ SPACES_API spaces_status_t spaces_heap_set_cap(spaces_heap_t* heap, size_t cap) 
 /** The heap's cap (SPACES_UNCAPPED if none); 0 for an invalid heap. */
 SPACES_API size_t spaces_heap_cap(const spaces_heap_t* heap) SPACES_NOEXCEPT;
 
+/** Sets the soft limit (SPACES_UNCAPPED removes it): the next acquisition
+ *  that takes the footprint from at most `bytes` to above it calls the
+ *  heap's on_soft_limit handler and counts in soft_limit_events. Nothing
+ *  is refused because of it. Any thread. */
+SPACES_API spaces_status_t spaces_heap_set_soft_limit(spaces_heap_t* heap, size_t bytes) SPACES_NOEXCEPT;
+
+/** The heap's soft limit (SPACES_UNCAPPED if none); 0 for an invalid heap. */
+SPACES_API size_t spaces_heap_soft_limit(const spaces_heap_t* heap) SPACES_NOEXCEPT;
+
+/** The heap's footprint now: the slab bytes it and its children hold, what
+ *  the cap and the soft limit are compared with. O(1), no lock, any thread;
+ *  0 for an invalid heap. */
+SPACES_API size_t spaces_heap_footprint(const spaces_heap_t* heap) SPACES_NOEXCEPT;
+
 /** A number that identifies the heap for its whole life and is never given
  *  to another heap; 0 for NULL or a destroyed heap. Lets an owner check that
  *  a handle it kept still denotes the heap it created (a parent's destroy or
@@ -204,6 +236,37 @@ SPACES_API spaces_discipline_t spaces_heap_discipline(const spaces_heap_t* heap)
 /** The process default heap (general, multi-threaded, capped by
  *  SPACES_OPTION_DEFAULT_CAP): the heap behind the malloc override. */
 SPACES_API spaces_heap_t* spaces_default_heap(void) SPACES_NOEXCEPT;
+
+/* ---- Routing: a thread's current heap ----------------------------------- */
+
+/** Makes `heap` the calling thread's current heap: while it is, every malloc,
+ *  calloc, realloc(NULL, n), aligned_alloc, posix_memalign, memalign, valloc
+ *  and every form of operator new on this thread allocates from it and counts
+ *  against its cap, when the malloc replacement is in the process
+ *  (libspaces_malloc.so preloaded, or spaces::override linked); without it,
+ *  only spaces_thread_heap sees the setting. NULL (or the default heap) makes
+ *  the default heap current again. `previous`, if not NULL, receives the
+ *  heap that was current (NULL for the default heap), also on failure.
+ *
+ *  Blocks never change heaps: free, and realloc of an existing block, act on
+ *  the block's own heap, from any thread, routed or not. Threads do not
+ *  inherit the setting (a thread starts on the default heap); a fork child's
+ *  forking thread keeps it. While any thread routes into a heap, destroying
+ *  it or an ancestor, or resetting an ancestor, is refused with
+ *  SPACES_E_BUSY; resetting the heap itself is allowed (same concurrency
+ *  rule as spaces_heap_reset). A thread's route ends when it exits.
+ *
+ *  Fails, leaving the current heap unchanged, with SPACES_E_INVALID for a
+ *  handle that is not a live heap; SPACES_E_UNSUPPORTED for a region heap
+ *  (routed code frees and reallocates, which a region cannot honour);
+ *  SPACES_E_BUSY for a SPACES_HEAP_SINGLE_THREADED heap another thread
+ *  routes into; SPACES_E_NOMEM when the thread's part of the heap cannot be
+ *  created. */
+SPACES_API spaces_status_t spaces_thread_set_heap(spaces_heap_t* heap,
+                                                  spaces_heap_t** previous) SPACES_NOEXCEPT;
+
+/** The calling thread's current heap; NULL when it is the default heap. */
+SPACES_API spaces_heap_t* spaces_thread_heap(void) SPACES_NOEXCEPT;
 
 /* ---- Allocation -------------------------------------------------------- */
 
@@ -371,6 +434,8 @@ typedef struct spaces_stats_s {
   size_t free_count;     /**< frees since creation or reset (remote ones once collected) */
   size_t cap_failures;   /**< slab acquisitions refused by the cap */
   size_t resets;         /**< spaces_heap_reset calls */
+  size_t soft_limit;     /**< the soft limit; SPACES_UNCAPPED if none */
+  size_t soft_limit_events; /**< acquisitions that took the footprint past the soft limit */
 } spaces_stats_t;
 
 /** Fills `out` with the heap's statistics; children's slabs count in a

@@ -31,6 +31,8 @@ SPACES_ALWAYS_INLINE Shard* default_shard() noexcept {
 }
 /// The default heap (created on first use, capped by SPACES_DEFAULT_CAP).
 Heap* default_heap() noexcept;
+/// spaces_thread_set_heap on a checked heap (nullptr: the default heap).
+spaces_status_t thread_route(Heap* h, Heap** previous) noexcept;
 /// The thread-exit and fork hooks registered (once per process).
 void threads_init() noexcept;
 

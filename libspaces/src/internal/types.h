@@ -273,6 +273,7 @@ inline constexpr std::size_t kHeapNameMax = 64;
 //   footprint == sum of the slab bytes of every run it holds (shards' runs,
 //   large, huge, retained) + the footprints of its children
 //   footprint <= cap, except after a cap was lowered below it
+//   soft_events == the charges that took footprint from <= soft_limit to above it
 //   peak >= footprint
 //   a child's parent is alive; destroy and reset destroy children first
 // Heap structs are type-stable: they come from meta.cpp and are never given
@@ -289,6 +290,11 @@ struct Heap {
   std::atomic<std::size_t> peak;
   std::atomic<std::size_t> cap;
   std::atomic<std::uint64_t> cap_failures;
+  std::atomic<std::size_t> soft_limit;  ///< SPACES_UNCAPPED: none
+  std::atomic<std::uint64_t> soft_events;
+  /// A charge crossed the soft limit and its handler has not run yet
+  /// (cap.cpp: set by the crossing charge, taken by the next to look).
+  std::atomic<bool> soft_pending;
   /// Moves when a cap refuses memory: each shard then gives back its empty
   /// slabs on its next slow path (cap.cpp:charge, shard.cpp:shard_trim).
   std::atomic<std::uint64_t> trim_epoch;
@@ -298,9 +304,14 @@ struct Heap {
   std::uint64_t resets;
   spaces_cap_handler_t cap_handler;
   void* cap_handler_arg;
+  spaces_soft_limit_fn soft_handler;
+  void* soft_handler_arg;
   spaces_teardown_fn on_teardown;
   void* on_teardown_arg;
   bool tearing_down;  ///< destroy or reset in progress (its hook may not start another)
+  /// Threads whose current heap this is (thread.cpp:thread_route); while
+  /// nonzero, destroying it or an ancestor is refused (heap.cpp).
+  std::atomic<std::uint32_t> routes;
   /// Root only: teardown hooks of this tree running now; no heap of the tree
   /// may be reset or destroyed meanwhile (heap.cpp:begin_teardown).
   std::atomic<std::uint32_t> hooks_running;
@@ -345,7 +356,10 @@ struct ThreadCtx {
   };
   Entry cache[kShardCacheSize];
   Shard* shards;         ///< shards this thread owns (registry lock)
-  Shard* default_shard;  ///< this thread's shard of the default heap (malloc's fast path)
+  /// This thread's shard of its current heap, `route` or else the default
+  /// heap: malloc's fast path allocates from it.
+  Shard* default_shard;
+  Heap* route;  ///< the current heap set by spaces_thread_set_heap; nullptr: the default heap
   spaces_failure_t last_failure;
   bool registered;    ///< the thread-exit hook is armed
   bool initializing;  ///< this thread runs threads_init (re-entry from libc)
