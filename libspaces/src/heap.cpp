@@ -255,7 +255,8 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   static_assert(sizeof(discipline) == sizeof(o->discipline));
   std::memcpy(&discipline, &o->discipline, sizeof(discipline));
   if (discipline != SPACES_GENERAL && discipline != SPACES_REGION) return SPACES_E_INVALID;
-  if ((o->flags & ~(SPACES_HEAP_SINGLE_THREADED | SPACES_HEAP_RETAIN_ON_RESET)) != 0) return SPACES_E_INVALID;
+  if ((o->flags & ~(SPACES_HEAP_SINGLE_THREADED | SPACES_HEAP_RETAIN_ON_RESET | SPACES_HEAP_REPORT_LEAKS)) != 0)
+    return SPACES_E_INVALID;
   Heap* parent = nullptr;
   if (o->parent != nullptr && (parent = heap_checked(o->parent)) == nullptr) return SPACES_E_INVALID;
 
@@ -277,6 +278,9 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   h->soft_limit.store(o->soft_limit, std::memory_order_relaxed);
   h->soft_handler = o->on_soft_limit;
   h->soft_handler_arg = o->on_soft_limit_arg;
+  h->report_leaks = (o->flags & SPACES_HEAP_REPORT_LEAKS) != 0;
+  h->leak_fn = o->on_leak;
+  h->leak_arg = o->on_leak_arg;
   h->on_teardown = o->on_teardown;
   h->on_teardown_arg = o->on_teardown_arg;
   h->parent = parent;
@@ -318,9 +322,12 @@ spaces_status_t begin_teardown(Heap* h, bool destroyed) noexcept {
   if ((destroyed && h->routes.load(std::memory_order_acquire) != 0) || children_routed(h)) return SPACES_E_BUSY;
   h->tearing_down = true;
   destroy_children(h);
-  if (h->on_teardown != nullptr) {
+  if (h->on_teardown != nullptr || h->report_leaks) {
+    // The hook, then the leak report (what the hook left live): no heap
+    // of the tree may be torn down from either.
     h->root->hooks_running.fetch_add(1, std::memory_order_relaxed);
-    h->on_teardown(to_handle(h), destroyed ? 1 : 0, h->on_teardown_arg);
+    if (h->on_teardown != nullptr) h->on_teardown(to_handle(h), destroyed ? 1 : 0, h->on_teardown_arg);
+    if (h->report_leaks) heap_report_leaks(h, destroyed);
     h->root->hooks_running.fetch_sub(1, std::memory_order_relaxed);
   }
   return SPACES_OK;

@@ -16,7 +16,7 @@
 namespace spaces::detail {
 namespace {
 
-enum class Unit : std::uint8_t { Bytes, Milliseconds, Bool, Enum };
+enum class Unit : std::uint8_t { Bytes, Milliseconds, Count, Bool, Enum };
 
 constexpr const char* kDecommitNames[] = {"keep", "free", "dontneed", "unmap"};
 
@@ -42,6 +42,8 @@ constexpr OptionRow kOptions[SPACES_OPTION_COUNT] = {
     {"stats_at_exit", Unit::Bool, 0, 0, 1},
     {"default_cap", Unit::Bytes, 0, 0, 1024 * kTiB},
     {"verbose", Unit::Bool, 0, 0, 1},
+    {"leak_report", Unit::Bool, 0, 0, 1},
+    {"leak_blocks", Unit::Count, 8, 0, 64},
 };
 
 

@@ -155,6 +155,7 @@ Heap* default_heap() noexcept {
   if (option(SPACES_OPTION_STATS_AT_EXIT) != 0) {
     std::atexit([] { heap_print_stats(g_default_heap.load(std::memory_order_acquire), stderr); });
   }
+  if (option(SPACES_OPTION_LEAK_REPORT) != 0) std::atexit(&default_heap_report_leaks);
   return h;
 }
 

@@ -4,10 +4,12 @@
 //   of them growing the block by half), free, sizes
 //   1 B to 4 MiB; heaps: general multi-threaded, general single-threaded with a
 //   cap, region; occasional reset, destroy-and-recreate (the dead handle must
-//   reach nothing) and collect. Fixed seeds.
+//   reach nothing), collect, and routing the thread into a heap (a routed
+//   heap's destroy is refused). Fixed seeds.
 //   Checked: no two live blocks overlap; contents survive (fill patterns);
 //   alignment; usable_size >= requested; stats equal the model exactly; walk
-//   visits exactly the model's live set; the footprint stays under the cap.
+//   visits exactly the model's live set; the footprint stays under the cap
+//   and spaces_heap_footprint agrees with the stats.
 // SPACES_MODEL_OPS overrides the operation count (for quick local runs).
 #include <gtest/gtest.h>
 
@@ -117,6 +119,7 @@ class Model {
     for (ModelHeap& h : heaps_) h.create();
   }
   ~Model() {
+    spaces_thread_set_heap(nullptr, nullptr);
     for (ModelHeap& h : heaps_) {
       for (auto& [a, b] : h.live) registry_->remove(a);
       spaces_heap_destroy(h.heap);
@@ -209,6 +212,8 @@ class Model {
       destroy_and_recreate(h);
     } else if (r < 0.0002) {
       collect(h);
+    } else if (r < 0.0003) {
+      route(h);
     } else if (!h.live.empty() && (r < 0.30 || crowded)) {
       const std::uintptr_t a = pick_live(h);
       verify(a, h.live[a]);
@@ -287,7 +292,39 @@ class Model {
     h.allocs = h.frees = h.region_bytes = 0;
   }
 
+  /// Makes h (or, half the time, the default heap) the thread's current
+  /// heap; a region heap is refused and the route stays.
+  void route(ModelHeap& h) {
+    spaces_heap_t* prev = nullptr;
+    if (unit_(rng_) < 0.5) {
+      ASSERT_EQ(spaces_thread_set_heap(nullptr, &prev), SPACES_OK);
+      ASSERT_EQ(prev, routed_handle());
+      routed_ = nullptr;
+      return;
+    }
+    const spaces_status_t s = spaces_thread_set_heap(h.heap, &prev);
+    ASSERT_EQ(prev, routed_handle());
+    if (h.region()) {
+      ASSERT_EQ(s, SPACES_E_UNSUPPORTED);
+      return;
+    }
+    ASSERT_EQ(s, SPACES_OK);
+    routed_ = &h;
+    const std::size_t live = stats_of(h.heap).live_blocks;
+    ASSERT_EQ(spaces_heap_destroy(h.heap), SPACES_E_BUSY);  // and nothing is lost
+    ASSERT_EQ(stats_of(h.heap).live_blocks, live);
+  }
+  spaces_heap_t* routed_handle() const { return routed_ != nullptr ? routed_->heap : nullptr; }
+
   void destroy_and_recreate(ModelHeap& h) {
+    if (routed_ == &h) {
+      // Refused while routed, with nothing lost; then the route ends.
+      const std::size_t live = stats_of(h.heap).live_blocks;
+      ASSERT_EQ(spaces_heap_destroy(h.heap), SPACES_E_BUSY);
+      ASSERT_EQ(stats_of(h.heap).live_blocks, live);
+      ASSERT_EQ(spaces_thread_set_heap(nullptr, nullptr), SPACES_OK);
+      routed_ = nullptr;
+    }
     for (auto& [a, b] : h.live) registry_->remove(a);
     ASSERT_EQ(spaces_heap_destroy(h.heap), SPACES_OK);
     spaces_heap_t* dead = h.heap;
@@ -313,8 +350,10 @@ class Model {
   }
 
   void check_all() {
+    ASSERT_EQ(spaces_thread_heap(), routed_handle());
     for (ModelHeap& h : heaps_) {
       const spaces_stats_t s = stats_of(h.heap);
+      ASSERT_EQ(spaces_heap_footprint(h.heap), s.footprint) << h.name;
       ASSERT_EQ(s.live_blocks, h.live.size()) << h.name;
       ASSERT_EQ(s.alloc_count, h.allocs) << h.name;
       ASSERT_EQ(s.free_count, h.frees) << h.name;
@@ -399,6 +438,7 @@ class Model {
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
   std::vector<ModelHeap> heaps_;
+  ModelHeap* routed_ = nullptr;  // the thread's current heap (nullptr: the default)
   Registry own_registry_;
   Registry* registry_;
   SharedHeap* shared_;

@@ -28,6 +28,8 @@ constexpr Row kRows[] = {
     {SPACES_OPTION_STATS_AT_EXIT, "stats_at_exit", 0},
     {SPACES_OPTION_DEFAULT_CAP, "default_cap", 0},
     {SPACES_OPTION_VERBOSE, "verbose", 0},
+    {SPACES_OPTION_LEAK_REPORT, "leak_report", 0},
+    {SPACES_OPTION_LEAK_BLOCKS, "leak_blocks", 8},
 };
 
 /// An option number no option has (the C test also passes 1000).

@@ -182,6 +182,8 @@ struct HeapModel {
   std::size_t last_footprint = 0;
   std::size_t last_peak = 0;
   std::size_t last_cap_failures = 0;
+  std::size_t soft = SPACES_UNCAPPED;  ///< the soft limit
+  std::size_t last_soft_events = 0;
   bool retained_pending = false;  ///< slabs kept by a retaining reset may still be held
   bool exact = false;             ///< general: nothing changed since a collect
   spaces_cursor_t* cursor = nullptr;
@@ -269,6 +271,8 @@ class Fuzzer {
   void op_free(Reader& in);
   void op_cursor(Reader& in);
   void op_query(Reader& in);
+  void op_route(Reader& in);
+  spaces_heap_t* routed_handle() const { return routed_ >= 0 ? slots_[routed_].handle : nullptr; }
   void op_set_cap(Reader& in);
   void op_collect(Reader& in);
   void op_options(Reader& in);
@@ -286,6 +290,7 @@ class Fuzzer {
 
   // The allocation in progress (for the cap handler).
   int op_slot_ = -1;
+  int routed_ = -1;  ///< the slot the thread routes into (-1: the default heap)
   std::size_t op_request_ = 0;
   std::uintptr_t op_in_flight_ = 0;
   int handler_calls_ = 0;
@@ -586,6 +591,17 @@ void Fuzzer::check_stats(HeapModel& m) {
         m.max_cap);
   CHECK(s.cap_failures >= m.last_cap_failures, "'%s': cap_failures went from %zu to %zu", n, m.last_cap_failures,
         s.cap_failures);
+  CHECK(s.soft_limit == m.soft && spaces_heap_soft_limit(m.handle) == m.soft, "'%s': soft limit %zu, model %zu", n,
+        s.soft_limit, m.soft);
+  CHECK(s.soft_limit_events >= m.last_soft_events, "'%s': soft_limit_events went from %zu to %zu", n,
+        m.last_soft_events, s.soft_limit_events);
+  // Only charges raise a footprint, so going from at most the soft limit to
+  // above it took one that crossed it.
+  CHECK(!(m.last_footprint <= m.soft && s.footprint > m.soft) || s.soft_limit_events > m.last_soft_events,
+        "'%s': footprint went from %zu past the soft limit %zu to %zu and no event was counted", n, m.last_footprint,
+        m.soft, s.footprint);
+  CHECK(spaces_heap_footprint(m.handle) == s.footprint, "'%s': spaces_heap_footprint %zu, stats %zu", n,
+        spaces_heap_footprint(m.handle), s.footprint);
   CHECK(s.footprint <= m.cap || s.footprint <= m.last_footprint,
         "'%s': footprint grew from %zu to %zu while above its cap %zu", n, m.last_footprint, s.footprint, m.cap);
   CHECK(s.footprint >= held, "'%s': footprint %zu below the %zu bytes its blocks and children hold", n, s.footprint,
@@ -596,6 +612,7 @@ void Fuzzer::check_stats(HeapModel& m) {
   m.last_footprint = s.footprint;
   m.last_peak = s.peak_footprint;
   m.last_cap_failures = s.cap_failures;
+  m.last_soft_events = s.soft_limit_events;
 }
 
 void Fuzzer::check_walk(HeapModel& m, std::size_t stop_after) {
@@ -691,6 +708,8 @@ void Fuzzer::check_texts(HeapModel& m) {
 }
 
 void Fuzzer::check_all(bool contents) {
+  CHECK(spaces_thread_heap() == routed_handle(), "the thread's current heap is %p, model %p",
+        static_cast<void*>(spaces_thread_heap()), static_cast<void*>(routed_handle()));
   for (HeapModel& m : slots_) {
     if (!m.alive) continue;
     check_stats(m);
@@ -743,6 +762,12 @@ void Fuzzer::check_refused(spaces_heap_t* h, const char* what) {
   CHECK(spaces_heap_discipline(h) == SPACES_GENERAL, "discipline of %s handle", what);
   CHECK(spaces_region_cursor(h) == nullptr, "region cursor of %s handle", what);
   CHECK(spaces_heap_reset(h) == SPACES_E_INVALID, "reset on %s handle", what);
+  CHECK(spaces_heap_set_soft_limit(h, 1) == SPACES_E_INVALID, "set_soft_limit on %s handle", what);
+  CHECK(spaces_heap_soft_limit(h) == 0 && spaces_heap_footprint(h) == 0, "soft limit or footprint of %s handle", what);
+  spaces_heap_t* prev = nullptr;
+  CHECK(spaces_thread_set_heap(h, &prev) == SPACES_E_INVALID, "thread_set_heap on %s handle", what);
+  CHECK(prev == routed_handle() && spaces_thread_heap() == routed_handle(), "thread_set_heap on %s handle moved the route",
+        what);
   CHECK(spaces_heap_destroy(h) == SPACES_E_INVALID, "destroy on %s handle", what);
   if (h == nullptr) return;  // a NULL parent is no parent
   spaces_heap_options_t o;
@@ -987,6 +1012,22 @@ void Fuzzer::op_query(Reader& in) {
   }
 }
 
+/// Makes a live heap (or the default heap) the thread's current heap.
+void Fuzzer::op_route(Reader& in) {
+  const int slot = (in.u8() % 4) == 0 ? -1 : pick_live_slot(in);
+  spaces_heap_t* prev = nullptr;
+  const spaces_status_t st = spaces_thread_set_heap(slot >= 0 ? slots_[slot].handle : nullptr, &prev);
+  CHECK(prev == routed_handle(), "thread_set_heap: previous %p, model %p", static_cast<void*>(prev),
+        static_cast<void*>(routed_handle()));
+  if (trace_) std::fprintf(stderr, "  route to slot %d: %d\n", slot, st);
+  if (slot >= 0 && slots_[slot].region()) {
+    CHECK(st == SPACES_E_UNSUPPORTED, "routing into region heap '%s': %d", slots_[slot].name.c_str(), st);
+    return;
+  }
+  CHECK(st == SPACES_OK, "routing into '%s': %d", slot >= 0 ? slots_[slot].name.c_str() : "default", st);
+  routed_ = slot;
+}
+
 void Fuzzer::op_set_cap(Reader& in) {
   const int slot = pick_live_slot(in);
   const std::uint8_t how = in.u8();
@@ -1003,6 +1044,10 @@ void Fuzzer::op_set_cap(Reader& in) {
   }
   CHECK(spaces_heap_set_cap(m.handle, cap) == SPACES_OK, "set_cap");
   m.cap = cap;
+  if ((how & 4) != 0) {  // and a soft limit, or none
+    m.soft = (how & 8) != 0 ? SPACES_UNCAPPED : (v % 32) * kSlab;
+    CHECK(spaces_heap_set_soft_limit(m.handle, m.soft) == SPACES_OK, "set_soft_limit");
+  }
   if (cap > m.max_cap) m.max_cap = cap;
   // Nothing allocated is touched.
   for (auto& [a, b] : m.live) verify(a, b, false);
@@ -1129,6 +1174,18 @@ void Fuzzer::teardown(int slot, bool destroy) {
   for (int p = m.parent; p >= 0; p = slots_[p].parent) ancestors_before.push_back(stats_of(slots_[p]).footprint);
 
   if (trace_) std::fprintf(stderr, "  %s slot %d '%s'\n", destroy ? "destroy" : "reset", slot, m.name.c_str());
+  if (routed_ >= 0 && is_ancestor_or_self(slot, routed_) && (destroy || routed_ != slot)) {
+    // A heap the thread routes into would die: refused, nothing changed.
+    const std::size_t hooks = hook_log_.size();
+    const spaces_status_t busy = destroy ? spaces_heap_destroy(m.handle) : spaces_heap_reset(m.handle);
+    CHECK(busy == SPACES_E_BUSY, "%s of '%s' with '%s' routed: %d", destroy ? "destroy" : "reset", m.name.c_str(),
+          slots_[routed_].name.c_str(), busy);
+    const spaces_stats_t still = stats_of(m);
+    CHECK(still.live_blocks == before.live_blocks && still.footprint == before.footprint && hook_log_.size() == hooks,
+          "a refused %s of '%s' changed it", destroy ? "destroy" : "reset", m.name.c_str());
+    CHECK(spaces_thread_set_heap(nullptr, nullptr) == SPACES_OK, "unroute");
+    routed_ = -1;
+  }
   if (op_slot_ >= 0 && is_ancestor_or_self(slot, op_slot_)) forget_window();
   const bool nested = in_teardown_;
   const int outer_target = teardown_target_;
@@ -1237,7 +1294,7 @@ void Fuzzer::run(const std::uint8_t* data, std::size_t size) {
       case 8: op_realloc(in, true); break;
       case 9: case 10: case 11: op_free(in); break;
       case 12: op_cursor(in); break;
-      case 13: op_query(in); break;
+      case 13: (in.u8() % 4) == 0 ? op_route(in) : op_query(in); break;
       case 14: {
         const int s = pick_live_slot(in);
         if (s >= 0) teardown(s, false);

@@ -26,7 +26,7 @@ LAYERS = {
     "granule_map.cpp": 2, "slab_cache.cpp": 2, "huge.cpp": 2, "slab.cpp": 2, "remote.cpp": 2,
     "hardened.cpp": 2,
     "heap.cpp": 3, "cap.cpp": 3, "span.cpp": 3, "region.cpp": 3, "shard.cpp": 3, "owners.cpp": 3,
-    "owner_free.cpp": 3, "refill.cpp": 3, "stats.cpp": 3,
+    "owner_free.cpp": 3, "refill.cpp": 3, "stats.cpp": 3, "leaks.cpp": 3,
     "thread.cpp": 4, "alloc.cpp": 4, "free.cpp": 4,
     "api.cpp": 5, "override/malloc.cpp": 5, "override/new.cpp": 5,
 }

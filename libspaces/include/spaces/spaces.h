@@ -134,6 +134,41 @@ typedef int (*spaces_soft_limit_fn)(spaces_heap_t* heap, size_t request, void* a
 /** reset keeps the heap's slabs (its footprint stays) for the next round
  *  instead of returning them to the process slab cache. */
 #define SPACES_HEAP_RETAIN_ON_RESET 0x2u
+/** destroy and reset report the blocks still live, to on_leak or stderr. */
+#define SPACES_HEAP_REPORT_LEAKS 0x4u
+
+/** The first blocks of a leak report: where, how big, and what they hold. */
+typedef struct spaces_leak_block_s {
+  const void* block;
+  size_t size;             /**< usable size (requested size in a region heap: not reported) */
+  unsigned char head[16];  /**< the block's first bytes... */
+  size_t head_len;         /**< ...this many (min(16, size)) */
+} spaces_leak_block_t;
+
+/** Live blocks of one size class (block_size 0: every block above the small classes). */
+typedef struct spaces_leak_class_s {
+  size_t block_size;
+  size_t blocks;
+  size_t bytes;
+} spaces_leak_class_t;
+
+/** What a destroy or reset found still live (SPACES_HEAP_REPORT_LEAKS). The
+ *  arrays are valid during the callback only. A region heap keeps no block
+ *  boundaries: only its totals are reported (classes and first empty). */
+typedef struct spaces_leak_report_s {
+  int destroyed;                      /**< 1 for destroy, 0 for reset */
+  size_t blocks;                      /**< live blocks */
+  size_t bytes;                       /**< their bytes (usable sizes; requested in a region) */
+  const spaces_leak_class_t* classes; /**< one per size class with live blocks, ascending, larger blocks last */
+  size_t class_count;
+  const spaces_leak_block_t* first;   /**< the first blocks found (SPACES_OPTION_LEAK_BLOCKS of them) */
+  size_t first_count;
+} spaces_leak_report_t;
+
+/** Receives a leak report: called by destroy and reset of a heap created
+ *  with SPACES_HEAP_REPORT_LEAKS when blocks are still live, after the
+ *  teardown hook and before any memory is released, with no lock held. */
+typedef void (*spaces_leak_fn)(spaces_heap_t* heap, const spaces_leak_report_t* report, void* arg);
 
 typedef struct spaces_heap_options_s {
   const char* name;                 /**< copied (63 bytes kept); NULL names it "heap-<id>" */
@@ -148,6 +183,8 @@ typedef struct spaces_heap_options_s {
   size_t soft_limit;                /**< footprint past which on_soft_limit runs; SPACES_UNCAPPED for none */
   spaces_soft_limit_fn on_soft_limit; /**< optional; see spaces_soft_limit_fn */
   void* on_soft_limit_arg;          /**< passed to on_soft_limit */
+  spaces_leak_fn on_leak;           /**< with SPACES_HEAP_REPORT_LEAKS; NULL prints the report on stderr */
+  void* on_leak_arg;                /**< passed to on_leak */
 } spaces_heap_options_t;
 
 /** Fills `options` with the defaults: no name, uncapped, no soft limit,
@@ -484,7 +521,9 @@ typedef enum spaces_option_e {
   SPACES_OPTION_STATS_AT_EXIT = 7,  /**< 1: print the default heap's stats at exit */
   SPACES_OPTION_DEFAULT_CAP = 8,    /**< cap of the default heap, bytes (0 = none) */
   SPACES_OPTION_VERBOSE = 9,        /**< 1: report OS failures and cap failures on stderr */
-  SPACES_OPTION_COUNT = 10,
+  SPACES_OPTION_LEAK_REPORT = 10,   /**< 1: report the default heap's live blocks at exit */
+  SPACES_OPTION_LEAK_BLOCKS = 11,   /**< blocks a leak report lists one by one (0-64, default 8) */
+  SPACES_OPTION_COUNT = 12,
   SPACES_OPTION_MAX_ = 0x7fffffff   /**< not an option: a C caller may pass any int, and C++ must
                                          be able to hold it (functions refuse it) */
 } spaces_option_t;

@@ -231,6 +231,12 @@ DefaultHeapInfo default_heap_info() noexcept;
 /// if memory went back.
 bool default_heap_trim() noexcept;
 spaces_status_t heap_walk(Heap* h, spaces_walk_fn fn, void* arg) noexcept;
+/// The leak report of a SPACES_HEAP_REPORT_LEAKS heap about to be destroyed
+/// or reset (leaks.cpp): to its on_leak callback, else on stderr; nothing
+/// when no block is live.
+void heap_report_leaks(Heap* h, bool destroyed) noexcept;
+/// SPACES_OPTION_LEAK_REPORT: the default heap's report at exit.
+void default_heap_report_leaks() noexcept;
 /// spaces_heap_print_stats and spaces_heap_write_stats_json.
 spaces_status_t heap_print_stats(const Heap* h, std::FILE* out) noexcept;
 spaces_status_t heap_write_stats_json(const Heap* h, std::FILE* out) noexcept;

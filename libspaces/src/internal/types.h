@@ -306,6 +306,9 @@ struct Heap {
   void* cap_handler_arg;
   spaces_soft_limit_fn soft_handler;
   void* soft_handler_arg;
+  bool report_leaks;  ///< SPACES_HEAP_REPORT_LEAKS
+  spaces_leak_fn leak_fn;
+  void* leak_arg;
   spaces_teardown_fn on_teardown;
   void* on_teardown_arg;
   bool tearing_down;  ///< destroy or reset in progress (its hook may not start another)
