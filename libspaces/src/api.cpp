@@ -26,6 +26,19 @@ SPACES_ALWAYS_INLINE Heap* alloc_heap(spaces_heap_t* heap) noexcept {
   return h;
 }
 
+/// A byte count of a live heap (cap, soft limit, footprint); 0 for an invalid handle.
+std::size_t byte_field(const spaces_heap_t* heap, std::atomic<std::size_t> Heap::*field) noexcept {
+  Heap* h = heap_checked(heap);
+  return h == nullptr ? 0 : (h->*field).load(std::memory_order_relaxed);
+}
+
+spaces_status_t set_byte_field(spaces_heap_t* heap, std::atomic<std::size_t> Heap::*field, std::size_t v) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr) return SPACES_E_INVALID;
+  (h->*field).store(v, std::memory_order_relaxed);
+  return SPACES_OK;
+}
+
 bool valid_alignment(std::size_t a) noexcept { return a != 0 && (a & (a - 1)) == 0 && a <= SPACES_MAX_ALIGNMENT; }
 
 
@@ -86,33 +99,18 @@ spaces_status_t spaces_heap_collect(spaces_heap_t* heap) noexcept {
 }
 
 spaces_status_t spaces_heap_set_cap(spaces_heap_t* heap, size_t cap) noexcept {
-  Heap* h = heap_checked(heap);
-  if (h == nullptr) return SPACES_E_INVALID;
-  h->cap.store(cap, std::memory_order_relaxed);
-  return SPACES_OK;
+  return set_byte_field(heap, &Heap::cap, cap);
 }
 
-size_t spaces_heap_cap(const spaces_heap_t* heap) noexcept {
-  Heap* h = heap_checked(heap);
-  return h == nullptr ? 0 : h->cap.load(std::memory_order_relaxed);
-}
+size_t spaces_heap_cap(const spaces_heap_t* heap) noexcept { return byte_field(heap, &Heap::cap); }
 
 spaces_status_t spaces_heap_set_soft_limit(spaces_heap_t* heap, size_t bytes) noexcept {
-  Heap* h = heap_checked(heap);
-  if (h == nullptr) return SPACES_E_INVALID;
-  h->soft_limit.store(bytes, std::memory_order_relaxed);
-  return SPACES_OK;
+  return set_byte_field(heap, &Heap::soft_limit, bytes);
 }
 
-size_t spaces_heap_soft_limit(const spaces_heap_t* heap) noexcept {
-  Heap* h = heap_checked(heap);
-  return h == nullptr ? 0 : h->soft_limit.load(std::memory_order_relaxed);
-}
+size_t spaces_heap_soft_limit(const spaces_heap_t* heap) noexcept { return byte_field(heap, &Heap::soft_limit); }
 
-size_t spaces_heap_footprint(const spaces_heap_t* heap) noexcept {
-  Heap* h = heap_checked(heap);
-  return h == nullptr ? 0 : h->footprint.load(std::memory_order_relaxed);
-}
+size_t spaces_heap_footprint(const spaces_heap_t* heap) noexcept { return byte_field(heap, &Heap::footprint); }
 
 uint64_t spaces_heap_id(const spaces_heap_t* heap) noexcept {
   Heap* h = heap_checked(heap);

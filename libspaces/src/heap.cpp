@@ -85,6 +85,21 @@ void registry_remove(Heap* h) noexcept {
   if (h->registry_next != nullptr) h->registry_next->registry_prev = h->registry_prev;
 }
 
+/// The limits and the callbacks of heap_create's options.
+void set_limits_and_callbacks(Heap* h, const spaces_heap_options_t* o) noexcept {
+  h->cap.store(o->cap, std::memory_order_relaxed);
+  h->cap_handler = o->cap_handler;
+  h->cap_handler_arg = o->cap_handler_arg;
+  h->soft_limit.store(o->soft_limit, std::memory_order_relaxed);
+  h->soft_handler = o->on_soft_limit;
+  h->soft_handler_arg = o->on_soft_limit_arg;
+  h->report_leaks = (o->flags & SPACES_HEAP_REPORT_LEAKS) != 0;
+  h->leak_fn = o->on_leak;
+  h->leak_arg = o->on_leak_arg;
+  h->on_teardown = o->on_teardown;
+  h->on_teardown_arg = o->on_teardown_arg;
+}
+
 void name_heap(Heap* h, const char* name) noexcept {
   if (name != nullptr) {
     std::size_t n = std::strlen(name);
@@ -272,17 +287,7 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   h->discipline = static_cast<std::uint8_t>(discipline);
   h->single = (o->flags & SPACES_HEAP_SINGLE_THREADED) != 0;
   h->retain = (o->flags & SPACES_HEAP_RETAIN_ON_RESET) != 0;
-  h->cap.store(o->cap, std::memory_order_relaxed);
-  h->cap_handler = o->cap_handler;
-  h->cap_handler_arg = o->cap_handler_arg;
-  h->soft_limit.store(o->soft_limit, std::memory_order_relaxed);
-  h->soft_handler = o->on_soft_limit;
-  h->soft_handler_arg = o->on_soft_limit_arg;
-  h->report_leaks = (o->flags & SPACES_HEAP_REPORT_LEAKS) != 0;
-  h->leak_fn = o->on_leak;
-  h->leak_arg = o->on_leak_arg;
-  h->on_teardown = o->on_teardown;
-  h->on_teardown_arg = o->on_teardown_arg;
+  set_limits_and_callbacks(h, o);
   h->parent = parent;
   h->root = parent != nullptr ? parent->root : h;
   name_heap(h, o->name);

@@ -38,6 +38,14 @@ std::size_t bucket_of(std::size_t usable) noexcept {
   return kNumClasses;
 }
 
+/// Copies a block's first bytes. Under ASan the slack past the requested
+/// size is poisoned and the report shows it anyway (byte by byte, so no
+/// intercepted memcpy sees it).
+SPACES_NO_SANITIZE_ADDRESS void copy_head(unsigned char* to, const void* block, std::size_t n) noexcept {
+  const auto* from = static_cast<const volatile unsigned char*>(block);
+  for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+}
+
 int scan_block(void* block, std::size_t usable, void* arg) noexcept {
   auto* scan = static_cast<LeakScan*>(arg);
   scan->blocks += 1;
@@ -50,7 +58,7 @@ int scan_block(void* block, std::size_t usable, void* arg) noexcept {
     b.block = block;
     b.size = usable;
     b.head_len = usable < sizeof(b.head) ? usable : sizeof(b.head);
-    std::memcpy(b.head, block, b.head_len);
+    copy_head(b.head, block, b.head_len);
   }
   return 0;
 }

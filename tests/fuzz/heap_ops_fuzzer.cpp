@@ -4,8 +4,9 @@
 //
 //   Heaps: general and region, capped or not, single- or multi-threaded,
 //   retaining slabs on reset or not, nested (a parent is any live heap), each
-//   with a teardown hook and optionally a cap handler (fail, raise the cap,
-//   free a block, reset a child). Operations: alloc, calloc, aligned alloc,
+//   with a teardown hook, optionally a leak report, and optionally a cap
+//   handler (fail, raise the cap, free a block, reset a child); the thread
+//   routed into one of them or the default heap. Operations: alloc, calloc, aligned alloc,
 //   realloc, realloc_aligned, free, region cursor alloc, usable_size /
 //   heap_of / owns, reset, destroy, create, set_cap (raise, lower, remove),
 //   spaces_heap_collect, stats (and their text and JSON forms), walk (whole
@@ -23,7 +24,10 @@
 //   every ancestor by what a teardown gave back; every allocation failure is
 //   a real cap refusal (errno, spaces_last_failure, no room at the refusing
 //   heap); teardown hooks run once per heap, children first, while the
-//   heap's blocks are intact; walk visits exactly the model's live set.
+//   heap's blocks are intact; a leak report lists exactly the live blocks;
+//   a teardown that would destroy the routed heap is refused and changes
+//   nothing; soft-limit crossings are counted; walk visits exactly the
+//   model's live set.
 // Sizes are bounded (4 MiB per block, 48 MiB live) and every heap is
 // destroyed at the end of each input, so inputs are independent.
 // ---------------------------------------------------------------------------
@@ -184,6 +188,8 @@ struct HeapModel {
   std::size_t last_cap_failures = 0;
   std::size_t soft = SPACES_UNCAPPED;  ///< the soft limit
   std::size_t last_soft_events = 0;
+  bool report_leaks = false;  ///< created with SPACES_HEAP_REPORT_LEAKS
+  int leak_reports = 0;       ///< reports received since its last teardown began
   bool retained_pending = false;  ///< slabs kept by a retaining reset may still be held
   bool exact = false;             ///< general: nothing changed since a collect
   spaces_cursor_t* cursor = nullptr;
@@ -204,6 +210,7 @@ struct WalkEntry {
 
 spaces_cap_action_t on_cap(spaces_heap_t* heap, size_t request, void* arg);
 void on_teardown(spaces_heap_t* heap, int destroyed, void* arg);
+void on_leak(spaces_heap_t* heap, const spaces_leak_report_t* report, void* arg);
 
 class Fuzzer {
  public:
@@ -212,6 +219,7 @@ class Fuzzer {
   // Called back by the allocator.
   spaces_cap_action_t cap_handler(HeapModel& m, spaces_heap_t* heap, std::size_t request);
   void teardown_hook(HeapModel& m, spaces_heap_t* heap, int destroyed);
+  void leak_report(HeapModel& m, spaces_heap_t* heap, const spaces_leak_report_t& r);
 
  private:
   // ---- helpers
@@ -319,6 +327,10 @@ spaces_cap_action_t on_cap(spaces_heap_t* heap, size_t request, void* arg) {
 
 void on_teardown(spaces_heap_t* heap, int destroyed, void* arg) {
   g_fuzzer.teardown_hook(*static_cast<HeapModel*>(arg), heap, destroyed);
+}
+
+void on_leak(spaces_heap_t* heap, const spaces_leak_report_t* report, void* arg) {
+  g_fuzzer.leak_report(*static_cast<HeapModel*>(arg), heap, *report);
 }
 
 // ---- Blocks ----------------------------------------------------------------------
@@ -519,6 +531,37 @@ spaces_cap_action_t Fuzzer::cap_handler(HeapModel& m, spaces_heap_t* heap, std::
     }
   }
   return SPACES_CAP_FAIL;
+}
+
+/// A leak report: exactly the model's live blocks, after the heap's hook.
+void Fuzzer::leak_report(HeapModel& m, spaces_heap_t* heap, const spaces_leak_report_t& r) {
+  const char* n = m.name.c_str();
+  CHECK(in_teardown_ && m.report_leaks && m.alive && m.handle == heap, "leak report of '%s' out of place", n);
+  m.leak_reports++;
+  CHECK(r.blocks == m.live.size(), "leak report of '%s': %zu blocks, the model %zu", n, r.blocks, m.live.size());
+  if (m.region()) {
+    CHECK(r.class_count == 0 && r.first_count == 0, "leak report of region '%s' lists blocks", n);
+    return;
+  }
+  std::size_t bytes = 0, class_blocks = 0, class_bytes = 0;
+  for (auto& [a, b] : m.live) bytes += b.usable;
+  for (std::size_t i = 0; i < r.class_count; ++i) {
+    class_blocks += r.classes[i].blocks;
+    class_bytes += r.classes[i].bytes;
+  }
+  CHECK(r.bytes == bytes && class_bytes == bytes && class_blocks == r.blocks,
+        "leak report of '%s': %zu bytes (classes: %zu blocks, %zu bytes), the model %zu bytes", n, r.bytes,
+        class_blocks, class_bytes, bytes);
+  CHECK(r.first_count == (r.blocks < 8 ? r.blocks : 8), "leak report of '%s' lists %zu of %zu blocks", n,
+        r.first_count, r.blocks);
+  for (std::size_t i = 0; i < r.first_count; ++i) {
+    const spaces_leak_block_t& lb = r.first[i];
+    auto it = m.live.find(reinterpret_cast<std::uintptr_t>(lb.block));
+    CHECK(it != m.live.end() && lb.size == it->second.usable, "leak report of '%s' lists %p, not live", n, lb.block);
+    const std::size_t written = it->second.size < lb.head_len ? it->second.size : lb.head_len;  // slack is poisoned
+    CHECK(lb.head_len == (lb.size < 16 ? lb.size : 16) && std::memcmp(lb.head, lb.block, written) == 0,
+          "leak report of '%s': the first bytes of %p", n, lb.block);
+  }
 }
 
 void Fuzzer::teardown_hook(HeapModel& m, spaces_heap_t* heap, int destroyed) {
@@ -764,10 +807,13 @@ void Fuzzer::check_refused(spaces_heap_t* h, const char* what) {
   CHECK(spaces_heap_reset(h) == SPACES_E_INVALID, "reset on %s handle", what);
   CHECK(spaces_heap_set_soft_limit(h, 1) == SPACES_E_INVALID, "set_soft_limit on %s handle", what);
   CHECK(spaces_heap_soft_limit(h) == 0 && spaces_heap_footprint(h) == 0, "soft limit or footprint of %s handle", what);
-  spaces_heap_t* prev = nullptr;
-  CHECK(spaces_thread_set_heap(h, &prev) == SPACES_E_INVALID, "thread_set_heap on %s handle", what);
-  CHECK(prev == routed_handle() && spaces_thread_heap() == routed_handle(), "thread_set_heap on %s handle moved the route",
-        what);
+  if (h != nullptr) {  // NULL routes to the default heap: a valid request
+    spaces_heap_t* prev = nullptr;
+    CHECK(spaces_thread_set_heap(h, &prev) == SPACES_E_INVALID, "thread_set_heap on %s handle", what);
+    CHECK(prev == routed_handle() && spaces_thread_heap() == routed_handle(),
+          "thread_set_heap on %s handle moved the route", what);
+  }
+
   CHECK(spaces_heap_destroy(h) == SPACES_E_INVALID, "destroy on %s handle", what);
   if (h == nullptr) return;  // a NULL parent is no parent
   spaces_heap_options_t o;
@@ -802,6 +848,7 @@ void Fuzzer::op_create(Reader& in) {
   m.raise_by = (1 + in.u8() % 8) * kSlab;
   m.probe_self = (cfg & 32) != 0;
   m.probe_ancestors = (cfg & 64) != 0;
+  m.report_leaks = (in.u8() & 1) != 0;
   char name[80];
   const bool named = (cfg & 128) != 0;
   if (named) {
@@ -819,8 +866,10 @@ void Fuzzer::op_create(Reader& in) {
   o.name = named ? name : nullptr;
   o.cap = m.cap;
   o.discipline = m.discipline;
-  o.flags = m.flags;
+  o.flags = m.flags | (m.report_leaks ? SPACES_HEAP_REPORT_LEAKS : 0u);
   o.parent = m.parent >= 0 ? slots_[m.parent].handle : nullptr;
+  o.on_leak = on_leak;
+  o.on_leak_arg = &m;
   if (m.handler != Handler::None) {
     o.cap_handler = on_cap;
     o.cap_handler_arg = &m;
@@ -1187,6 +1236,11 @@ void Fuzzer::teardown(int slot, bool destroy) {
     routed_ = -1;
   }
   if (op_slot_ >= 0 && is_ancestor_or_self(slot, op_slot_)) forget_window();
+  std::vector<bool> leaks_expected;
+  for (int i : subtree) {
+    leaks_expected.push_back(slots_[i].report_leaks && !slots_[i].live.empty());
+    slots_[i].leak_reports = 0;
+  }
   const bool nested = in_teardown_;
   const int outer_target = teardown_target_;
   std::vector<HookEvent> outer_log;
@@ -1215,6 +1269,9 @@ void Fuzzer::teardown(int slot, bool destroy) {
               slots_[i].name.c_str());
   }
   hook_log_.swap(outer_log);
+  for (std::size_t k = 0; k < subtree.size(); ++k)
+    CHECK(slots_[subtree[k]].leak_reports == (leaks_expected[k] ? 1 : 0), "'%s' got %d leak reports, %d expected",
+          slots_[subtree[k]].name.c_str(), slots_[subtree[k]].leak_reports, leaks_expected[k] ? 1 : 0);
 
   // The model: descendants die; the heap dies or restarts.
   for (int i : subtree) {
