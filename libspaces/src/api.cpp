@@ -88,7 +88,15 @@ spaces_status_t spaces_heap_destroy(spaces_heap_t* heap) noexcept {
 spaces_status_t spaces_heap_reset(spaces_heap_t* heap) noexcept {
   Heap* h = heap_checked(heap);
   if (h == nullptr || h == default_heap_if_created()) return SPACES_E_INVALID;
-  return heap_reset(h);
+  return heap_reset(h, h->retain != 0 ? SIZE_MAX : 0);
+}
+
+spaces_status_t spaces_heap_reset_keep(spaces_heap_t* heap, size_t keep) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr || h == default_heap_if_created()) return SPACES_E_INVALID;
+  // SIZE_MAX would keep spans too, as SPACES_HEAP_RETAIN_ON_RESET does; a
+  // limit keeps single slabs only.
+  return heap_reset(h, keep == SIZE_MAX ? SIZE_MAX - 1 : keep);
 }
 
 spaces_status_t spaces_heap_collect(spaces_heap_t* heap) noexcept {
@@ -150,6 +158,39 @@ spaces_status_t spaces_thread_set_heap(spaces_heap_t* heap, spaces_heap_t** prev
 spaces_heap_t* spaces_thread_heap(void) noexcept {
   Heap* h = tls_ctx.route;
   return h != nullptr ? to_handle(h) : nullptr;
+}
+
+// ---- Region marks ----------------------------------------------------------------
+
+namespace {
+
+/// The calling thread's shard of a live region heap, or the status why not.
+spaces_status_t region_shard(spaces_heap_t* heap, Shard** out) noexcept {
+  Heap* h = heap_checked(heap);
+  if (h == nullptr) return SPACES_E_INVALID;
+  if (h->discipline != SPACES_REGION) return SPACES_E_UNSUPPORTED;
+  *out = shard_of(h);
+  return *out != nullptr ? SPACES_OK : SPACES_E_NOMEM;
+}
+
+}  // namespace
+
+spaces_status_t spaces_region_mark(spaces_heap_t* heap, spaces_mark_t* out) noexcept {
+  if (out == nullptr) return SPACES_E_INVALID;
+  Shard* sh = nullptr;
+  if (const spaces_status_t s = region_shard(heap, &sh); s != SPACES_OK) return s;
+  return region_mark(sh, &out->value);
+}
+
+int spaces_region_mark_live(spaces_heap_t* heap, spaces_mark_t mark) noexcept {
+  Shard* sh = nullptr;
+  return region_shard(heap, &sh) == SPACES_OK && region_mark_live(sh, mark.value) ? 1 : 0;
+}
+
+spaces_status_t spaces_region_rewind(spaces_heap_t* heap, spaces_mark_t mark) noexcept {
+  Shard* sh = nullptr;
+  if (const spaces_status_t s = region_shard(heap, &sh); s != SPACES_OK) return s;
+  return region_rewind(sh, mark.value);
 }
 
 // ---- Allocation -------------------------------------------------------------------

@@ -193,13 +193,26 @@ bool heap_is_valid(const Heap* h) noexcept {
 
 // ---- Retained slabs ---------------------------------------------------------------
 
-std::size_t heap_trim_retained(Heap* h) noexcept {
+std::size_t heap_trim_retained(Heap* h, std::size_t keep) noexcept {
   RunList runs;
   std::size_t slabs = 0;
   {
     LockGuard guard(h->lock);
     if (h->retained.empty()) return 0;
-    runs.splice_front(h->retained);
+    if (keep == 0) {
+      runs.splice_front(h->retained);
+    } else {
+      // Keep single slabs up to `keep` bytes; a retained region span of
+      // several slabs is of no use to the next round (heap_pop_retained).
+      RunList kept;
+      std::size_t kept_bytes = 0;
+      while (SlabHeader* r = h->retained.pop_front()) {
+        const bool fits = r->slabs == 1 && keep - kept_bytes >= kSlabSize;  // kept_bytes <= keep
+        if (fits) kept_bytes += kSlabSize;
+        (fits ? kept : runs).push_front(r);
+      }
+      h->retained.splice_front(kept);
+    }
   }
   for (SlabHeader* r = runs.front(); r != nullptr; r = r->next) slabs += r->slabs;
   cache_release_list(runs, slabs);
@@ -359,8 +372,10 @@ spaces_status_t heap_destroy(Heap* h) noexcept {
   }
   SPACES_ASSERT_INTERNAL(h->footprint.load() == 0);
   registry_remove(h);
+  region_free_marks(&h->shard0);
   for (Shard* sh = h->shards; sh != nullptr;) {
     Shard* next = sh->heap_next;
+    region_free_marks(sh);
     meta_free(sh, sizeof(Shard));
     sh = next;
   }
@@ -374,10 +389,10 @@ spaces_status_t heap_destroy(Heap* h) noexcept {
   return SPACES_OK;
 }
 
-spaces_status_t heap_reset(Heap* h) noexcept {
+spaces_status_t heap_reset(Heap* h, std::size_t keep) noexcept {
   if (const spaces_status_t s = begin_teardown(h, false); s != SPACES_OK) return s;
   SPACES_TEST_POINT("heap.reset", h);
-  const bool retain = h->retain != 0;
+  const bool retain = keep != 0;
   {
     // Exclusive of thread exit, as destroy is (threads_forget_heap): an
     // exiting thread collects and abandons its shard of this heap under
@@ -387,6 +402,7 @@ spaces_status_t heap_reset(Heap* h) noexcept {
     for_each_shard(h, [retain](Shard* sh) { shard_clear(sh, retain); });
   }
   release_large(h);
+  if (retain && keep != SIZE_MAX) heap_trim_retained(h, keep);
   h->large_allocs = 0;
   h->large_frees = 0;
   h->resets++;

@@ -125,6 +125,7 @@ void shard_clear(Shard* sh, bool retain) noexcept {
   sh->runs.clear();
   sh->run_slabs = 0;
   sh->folded_frees.store(0, std::memory_order_relaxed);
+  sh->mark_depth = 0;  // every mark ends
 }
 
 void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept {

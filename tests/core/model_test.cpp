@@ -4,8 +4,8 @@
 //   of them growing the block by half), free, sizes
 //   1 B to 4 MiB; heaps: general multi-threaded, general single-threaded with a
 //   cap, region; occasional reset, destroy-and-recreate (the dead handle must
-//   reach nothing), collect, and routing the thread into a heap (a routed
-//   heap's destroy is refused). Fixed seeds.
+//   reach nothing), collect, routing the thread into a heap (a routed
+//   heap's destroy is refused), and region marks and rewinds. Fixed seeds.
 //   Checked: no two live blocks overlap; contents survive (fill patterns);
 //   alignment; usable_size >= requested; stats equal the model exactly; walk
 //   visits exactly the model's live set; the footprint stays under the cap
@@ -49,6 +49,12 @@ struct ModelHeap {
   std::size_t allocs = 0;
   std::size_t frees = 0;
   std::size_t region_bytes = 0;  // requested bytes of region blocks
+  struct Mark {
+    spaces_mark_t mark;
+    std::map<std::uintptr_t, LiveBlock> live;
+    std::size_t allocs, region_bytes, footprint;
+  };
+  std::vector<Mark> marks;  // region: live marks, oldest first, with the model then
 
   void create() { heap = make_heap(name, cap, discipline, flags); }
   bool region() const { return discipline == SPACES_REGION; }
@@ -214,6 +220,8 @@ class Model {
       collect(h);
     } else if (r < 0.0003) {
       route(h);
+    } else if (r < 0.0006 && h.region()) {
+      mark_or_rewind(h);
     } else if (!h.live.empty() && (r < 0.30 || crowded)) {
       const std::uintptr_t a = pick_live(h);
       verify(a, h.live[a]);
@@ -286,6 +294,7 @@ class Model {
   }
 
   void reset(ModelHeap& h) {
+    h.marks.clear();
     for (auto& [a, b] : h.live) registry_->remove(a);
     ASSERT_EQ(spaces_heap_reset(h.heap), SPACES_OK);
     h.live.clear();
@@ -314,9 +323,40 @@ class Model {
     ASSERT_EQ(spaces_heap_destroy(h.heap), SPACES_E_BUSY);  // and nothing is lost
     ASSERT_EQ(stats_of(h.heap).live_blocks, live);
   }
+  /// Takes a region mark or rewinds to a live one: the blocks allocated
+  /// since leave the model, and the statistics and the footprint are the
+  /// mark's again.
+  void mark_or_rewind(ModelHeap& h) {
+    if (h.marks.empty() || unit_(rng_) < 0.5) {
+      spaces_mark_t m{};
+      ASSERT_EQ(spaces_region_mark(h.heap, &m), SPACES_OK);
+      h.marks.push_back({m, h.live, h.allocs, h.region_bytes, stats_of(h.heap).footprint});
+      return;
+    }
+    const std::size_t k = std::uniform_int_distribution<std::size_t>(0, h.marks.size() - 1)(rng_);
+    // Out of the registry first: once rewound, another thread may get the memory.
+    for (auto& [a, b] : h.live)
+      if (h.marks[k].live.count(a) == 0) registry_->remove(a);
+    ASSERT_EQ(spaces_region_rewind(h.heap, h.marks[k].mark), SPACES_OK);
+    h.live = h.marks[k].live;
+    h.allocs = h.marks[k].allocs;
+    h.region_bytes = h.marks[k].region_bytes;
+    const spaces_stats_t s = stats_of(h.heap);
+    ASSERT_EQ(s.live_blocks, h.live.size());
+    ASSERT_EQ(s.live_bytes, h.region_bytes);
+    ASSERT_EQ(s.footprint, h.marks[k].footprint);  // exactly the runs it held then
+    const spaces_mark_t newest = h.marks.back().mark;
+    h.marks.resize(k + 1);
+    ASSERT_EQ(spaces_region_mark_live(h.heap, h.marks[k].mark), 1);  // a mark survives its rewind...
+    if (newest.value != h.marks[k].mark.value) {
+      ASSERT_EQ(spaces_region_mark_live(h.heap, newest), 0);  // ...the later ones end
+      ASSERT_EQ(spaces_region_rewind(h.heap, newest), SPACES_E_INVALID);
+    }
+  }
   spaces_heap_t* routed_handle() const { return routed_ != nullptr ? routed_->heap : nullptr; }
 
   void destroy_and_recreate(ModelHeap& h) {
+    h.marks.clear();
     if (routed_ == &h) {
       // Refused while routed, with nothing lost; then the route ends.
       const std::size_t live = stats_of(h.heap).live_blocks;

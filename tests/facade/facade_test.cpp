@@ -349,6 +349,45 @@ TEST(ArenaTest, ResetThroughTheHeapRunsTheCleanups) {
 }
 
 // A heap that is gone cannot be a parent: the stale handle is refused.
+// A mark and a rewind: the destructors registered since run newest first,
+// the memory goes back, strings interned since are forgotten.
+TEST(ArenaTest, RewindRunsTheLaterCleanupsAndForgetsTheLaterStrings) {
+  static std::vector<int> destroyed;
+  destroyed.clear();
+  struct Marked {
+    int id;
+    explicit Marked(int i) : id(i) {}
+    ~Marked() { destroyed.push_back(id); }
+  };
+  spaces::Arena arena(spaces::HeapOptions().name("marked"));
+  arena.make<Marked>(1);
+  const std::string_view x = arena.intern("x");
+  const spaces::Stats at_mark = arena.stats();
+  const auto mark = arena.mark();
+  Marked* first_after = arena.make<Marked>(2);
+  arena.make<Marked>(3);
+  for (int i = 0; i < 5000; ++i) arena.intern("name" + std::to_string(i));  // the table grows past the mark
+  EXPECT_EQ(arena.interned_count(), 5001u);
+  arena.rewind(mark);
+  EXPECT_EQ(destroyed, (std::vector<int>{3, 2}));
+  EXPECT_EQ(arena.interned_count(), 1u);
+  EXPECT_EQ(arena.intern("x").data(), x.data());  // kept from before the mark
+  EXPECT_EQ(arena.interned_count(), 1u);
+  EXPECT_EQ(arena.stats().live_blocks, at_mark.live_blocks);  // the lookup of "x" allocated nothing
+  EXPECT_EQ(arena.stats().footprint, at_mark.footprint);
+  EXPECT_EQ(arena.make<Marked>(4), first_after);  // the same memory again
+  arena.intern("name7");
+  EXPECT_EQ(arena.interned_count(), 2u);
+  arena.rewind(mark);  // a mark survives its rewind
+  EXPECT_EQ(destroyed, (std::vector<int>{3, 2, 4}));
+  arena.reset();
+  EXPECT_EQ(destroyed, (std::vector<int>{3, 2, 4, 1}));
+  // A reset ended the mark: refused, and nothing runs.
+  arena.make<Marked>(5);
+  EXPECT_THROW(arena.rewind(mark), spaces::heap_error);
+  EXPECT_EQ(destroyed, (std::vector<int>{3, 2, 4, 1}));
+}
+
 TEST(NestedHeapTest, ParentThatIsGoneIsRefused) {
   spaces::Heap unit(spaces::HeapOptions().name("unit"));
   spaces::Heap child(spaces::HeapOptions().name("child").parent(unit));

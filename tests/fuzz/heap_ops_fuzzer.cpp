@@ -188,6 +188,14 @@ struct HeapModel {
   std::size_t last_cap_failures = 0;
   std::size_t soft = SPACES_UNCAPPED;  ///< the soft limit
   std::size_t last_soft_events = 0;
+  /// Region marks, oldest first, with the model as it was when each was taken.
+  struct Mark {
+    spaces_mark_t mark;
+    std::map<std::uintptr_t, Block> live;
+    std::size_t allocs;
+  };
+  std::vector<Mark> marks;
+  std::vector<spaces_mark_t> ended;  ///< marks a rewind or teardown ended (a few)
   bool report_leaks = false;  ///< created with SPACES_HEAP_REPORT_LEAKS
   int leak_reports = 0;       ///< reports received since its last teardown began
   bool retained_pending = false;  ///< slabs kept by a retaining reset may still be held
@@ -280,6 +288,7 @@ class Fuzzer {
   void op_cursor(Reader& in);
   void op_query(Reader& in);
   void op_route(Reader& in);
+  void op_mark(Reader& in);
   spaces_heap_t* routed_handle() const { return routed_ >= 0 ? slots_[routed_].handle : nullptr; }
   void op_set_cap(Reader& in);
   void op_collect(Reader& in);
@@ -813,7 +822,11 @@ void Fuzzer::check_refused(spaces_heap_t* h, const char* what) {
     CHECK(prev == routed_handle() && spaces_thread_heap() == routed_handle(),
           "thread_set_heap on %s handle moved the route", what);
   }
-
+  spaces_mark_t mark{};
+  CHECK(spaces_region_mark(h, &mark) == SPACES_E_INVALID && spaces_region_rewind(h, mark) == SPACES_E_INVALID &&
+            spaces_region_mark_live(h, mark) == 0,
+        "region mark or rewind on %s handle", what);
+  CHECK(spaces_heap_reset_keep(h, 1 << 20) == SPACES_E_INVALID, "reset_keep on %s handle", what);
   CHECK(spaces_heap_destroy(h) == SPACES_E_INVALID, "destroy on %s handle", what);
   if (h == nullptr) return;  // a NULL parent is no parent
   spaces_heap_options_t o;
@@ -1061,6 +1074,51 @@ void Fuzzer::op_query(Reader& in) {
   }
 }
 
+/// Takes a region mark, rewinds to a live one (the model forgets what was
+/// allocated since), or tries an ended one (refused, nothing changes).
+void Fuzzer::op_mark(Reader& in) {
+  const int slot = pick_live_slot(in);
+  const std::uint8_t how = in.u8();
+  if (slot < 0) return;
+  HeapModel& m = slots_[slot];
+  const char* n = m.name.c_str();
+  spaces_mark_t mark{};
+  if (!m.region()) {
+    CHECK(spaces_region_mark(m.handle, &mark) == SPACES_E_UNSUPPORTED, "mark of general heap '%s'", n);
+    return;
+  }
+  if (how % 3 == 0 || m.marks.empty()) {
+    CHECK(spaces_region_mark(m.handle, &mark) == SPACES_OK, "mark of '%s'", n);
+    m.marks.push_back({mark, m.live, m.allocs});
+    return;
+  }
+  if (how % 3 == 1 && !m.ended.empty()) {
+    const spaces_stats_t before = stats_of(m);
+    const spaces_mark_t stale = m.ended[how % m.ended.size()];
+    CHECK(spaces_region_mark_live(m.handle, stale) == 0 && spaces_region_rewind(m.handle, stale) == SPACES_E_INVALID,
+          "'%s' took an ended mark", n);
+    const spaces_stats_t after = stats_of(m);
+    CHECK(after.live_blocks == before.live_blocks && after.footprint == before.footprint,
+          "a refused rewind changed '%s'", n);
+    return;
+  }
+  const std::size_t k = (how / 3) % m.marks.size();
+  if (trace_) std::fprintf(stderr, "  rewind '%s' to mark %zu of %zu\n", n, k, m.marks.size());
+  CHECK(spaces_region_rewind(m.handle, m.marks[k].mark) == SPACES_OK, "rewind of '%s' to a live mark", n);
+  for (auto& [a, b] : m.live) {
+    if (m.marks[k].live.count(a) != 0) continue;
+    extents_.erase(a);
+    live_bytes_ -= b.size == 0 ? 1 : b.size;
+    if (dead_blocks_.size() < 64) dead_blocks_.push_back(a);
+  }
+  m.live = m.marks[k].live;
+  m.allocs = m.marks[k].allocs;
+  for (std::size_t i = k + 1; i < m.marks.size(); ++i)
+    if (m.ended.size() < 8) m.ended.push_back(m.marks[i].mark);
+  m.marks.resize(k + 1);
+  forget_window();
+}
+
 /// Makes a live heap (or the default heap) the thread's current heap.
 void Fuzzer::op_route(Reader& in) {
   const int slot = (in.u8() % 4) == 0 ? -1 : pick_live_slot(in);
@@ -1273,9 +1331,12 @@ void Fuzzer::teardown(int slot, bool destroy) {
     CHECK(slots_[subtree[k]].leak_reports == (leaks_expected[k] ? 1 : 0), "'%s' got %d leak reports, %d expected",
           slots_[subtree[k]].name.c_str(), slots_[subtree[k]].leak_reports, leaks_expected[k] ? 1 : 0);
 
-  // The model: descendants die; the heap dies or restarts.
+  // The model: descendants die; the heap dies or restarts (its marks end).
   for (int i : subtree) {
     HeapModel& d = slots_[i];
+    for (const HeapModel::Mark& mk : d.marks)
+      if (d.ended.size() < 8) d.ended.push_back(mk.mark);
+    d.marks.clear();
     for (auto& [a, b] : d.live) {
       extents_.erase(a);
       live_bytes_ -= b.size == 0 ? 1 : b.size;
@@ -1350,7 +1411,7 @@ void Fuzzer::run(const std::uint8_t* data, std::size_t size) {
       case 6: case 7: op_realloc(in, false); break;
       case 8: op_realloc(in, true); break;
       case 9: case 10: case 11: op_free(in); break;
-      case 12: op_cursor(in); break;
+      case 12: (in.u8() % 4) == 0 ? op_mark(in) : op_cursor(in); break;
       case 13: (in.u8() % 4) == 0 ? op_route(in) : op_query(in); break;
       case 14: {
         const int s = pick_live_slot(in);

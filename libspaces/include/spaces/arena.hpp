@@ -224,7 +224,7 @@ class BasicArena {
       Slot& slot = interned_.slots[i];
       if (slot.data == nullptr) {
         std::string_view c = copy(s);
-        slot = Slot{c.data(), c.size(), h};
+        slot = Slot{c.data(), c.size(), h, interned_.size};
         ++interned_.size;
         return c;
       }
@@ -240,6 +240,57 @@ class BasicArena {
   /// the arena stays usable. O(slabs + objects with cleanups). Throws
   /// heap_error if the arena's heap is gone (its parent was reset).
   void reset() { heap_.reset(); }  // the teardown hook runs the cleanups
+
+  /// A position in the arena (mark()); rewind(m) returns to it.
+  class Mark {
+   private:
+    friend class BasicArena;
+    spaces_mark_t region{};
+    void* cleanups = nullptr;  // the newest cleanup then
+    const void* slots = nullptr;
+    std::size_t size = 0, capacity = 0;  // the interned strings then
+  };
+
+  /// Where the arena stands now: rewind(m) later frees everything allocated
+  /// since. Marks nest (spaces_region_mark). O(1).
+  Mark mark() {
+    Mark m;
+    const Status s = spaces_region_mark(heap_.get(), &m.region);
+    if (s == SPACES_E_NOMEM) throw std::bad_alloc();
+    if (s != SPACES_OK) throw heap_error(s);
+    m.cleanups = cleanups_;
+    m.slots = interned_.slots;
+    m.size = interned_.size;
+    m.capacity = interned_.capacity;
+    return m;
+  }
+
+  /// Frees everything allocated since `m`: first the destructors registered
+  /// since run, newest first, then the memory goes (spaces_region_rewind) and
+  /// strings interned since are forgotten. `m` stays usable; marks taken
+  /// after it end. Throws heap_error, changing nothing, for a mark that is
+  /// not live (ended by an earlier rewind or a reset, or another arena's).
+  /// O(objects with cleanups since m + slabs released), plus the intern
+  /// table's size if strings were interned since.
+  void rewind(const Mark& m) {
+    if (spaces_region_mark_live(heap_.get(), m.region) == 0) throw heap_error(SPACES_E_INVALID);
+    while (cleanups_ != m.cleanups && cleanups_ != nullptr) {
+      Cleanup* c = cleanups_;
+      cleanups_ = c->next;
+      c->destroy(c->object(), c->n);
+    }
+    if (interned_.size != m.size) {
+      // Linear probing never moves an entry: clearing the slots filled since
+      // the mark restores the table as it was (a table grown since is the
+      // mark's own again; the newer one goes with the memory).
+      interned_.slots = static_cast<Slot*>(const_cast<void*>(m.slots));
+      interned_.capacity = m.capacity;
+      interned_.size = m.size;
+      for (std::size_t i = 0; i < interned_.capacity; ++i)
+        if (interned_.slots[i].data != nullptr && interned_.slots[i].order >= m.size) interned_.slots[i] = Slot{};
+    }
+    spaces_region_rewind(heap_.get(), m.region);  // live: it cannot fail
+  }
 
   /// Whether the arena's heap is alive (false after its parent's reset or
   /// destroy took it).
@@ -303,6 +354,7 @@ class BasicArena {
     const char* data;
     std::size_t size;
     std::size_t hash;
+    std::size_t order;  ///< how many strings were interned before it (rewind)
   };
   struct Interned {
     Slot* slots = nullptr;

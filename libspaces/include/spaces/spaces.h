@@ -226,6 +226,13 @@ SPACES_API spaces_status_t spaces_heap_destroy(spaces_heap_t* heap) SPACES_NOEXC
  *  one of its children (routing into the heap itself is no obstacle). */
 SPACES_API spaces_status_t spaces_heap_reset(spaces_heap_t* heap) SPACES_NOEXCEPT;
 
+/** spaces_heap_reset that keeps up to `keep` bytes of the heap's slabs for
+ *  its next round (they stay in its footprint, as with
+ *  SPACES_HEAP_RETAIN_ON_RESET, which keeps them all) and gives the rest, and
+ *  every span of several slabs, to the slab cache; Zig's retain_with_limit.
+ *  keep 0 is a plain reset. Same errors as spaces_heap_reset. */
+SPACES_API spaces_status_t spaces_heap_reset_keep(spaces_heap_t* heap, size_t keep) SPACES_NOEXCEPT;
+
 /** Gives back memory the heap holds but no block needs, as far as the
  *  calling thread can: the empty slabs of its own part of the heap (after
  *  settling other threads' frees into it), those of threads that exited,
@@ -401,6 +408,36 @@ typedef struct spaces_cursor_s {
  *  invalid heap). It stays valid until the heap is destroyed; for a
  *  multi-threaded heap it belongs to the calling thread only. */
 SPACES_API spaces_cursor_t* spaces_region_cursor(spaces_heap_t* heap) SPACES_NOEXCEPT;
+
+/** A position in a region heap (spaces_region_mark). A value: copy it freely. */
+typedef struct spaces_mark_s {
+  uint64_t value;
+} spaces_mark_t;
+
+/** Marks where the calling thread stands in a region heap, so that
+ *  spaces_region_rewind(heap, mark) can later free everything the thread
+ *  allocated from it since. Marks nest as a stack: rewinding to a mark ends
+ *  the marks taken after it, and keeps it (rewind to it again at will);
+ *  reset and destroy end them all. O(1); a thread holds up to 65,535 live
+ *  marks per heap. SPACES_E_INVALID for a dead heap or NULL `out`,
+ *  SPACES_E_UNSUPPORTED for a general heap, SPACES_E_NOMEM when the OS
+ *  refuses the mark stack memory or 65,535 marks are live. */
+SPACES_API spaces_status_t spaces_region_mark(spaces_heap_t* heap, spaces_mark_t* out) SPACES_NOEXCEPT;
+
+/** Frees every block the calling thread allocated from the region heap
+ *  since `mark`: its cursor returns to the mark, the slabs, spans and huge
+ *  mappings it opened since go back (their bytes leave the footprint), the
+ *  statistics count what was live at the mark, and the marks taken after it
+ *  end. Cost: O(runs released). SPACES_E_INVALID, changing nothing, for a
+ *  mark that is not a live mark of this thread's part of the heap: ended by
+ *  an earlier rewind, a reset or destroy, taken by another thread or heap,
+ *  or garbage. A cursor copied into a local variable must be stored back
+ *  before (spaces_cursor_t) and read again after. */
+SPACES_API spaces_status_t spaces_region_rewind(spaces_heap_t* heap, spaces_mark_t mark) SPACES_NOEXCEPT;
+
+/** 1 if spaces_region_rewind(heap, mark) would accept the mark on this
+ *  thread, else 0. Lets an owner check before it undoes its own state. */
+SPACES_API int spaces_region_mark_live(spaces_heap_t* heap, spaces_mark_t mark) SPACES_NOEXCEPT;
 
 /** Requests above this many bytes (with their alignment) that do not fit the
  *  cursor's current window get a span of their own instead of a new slab

@@ -44,7 +44,7 @@ SPACES_ALWAYS_INLINE spaces_heap_t* to_handle(const Heap* h) noexcept {
 }
 /// Gives the slabs the heap keeps for reuse (retained after reset) back to
 /// the cache; returns the bytes freed. Owner of the heap's lock: no.
-std::size_t heap_trim_retained(Heap* h) noexcept;
+std::size_t heap_trim_retained(Heap* h, std::size_t keep = 0) noexcept;
 /// Pops a retained slab (RETAIN_ON_RESET), still charged; nullptr if none.
 SlabHeader* heap_pop_retained(Heap* h) noexcept;
 /// Gives back what h holds and does not need, as far as the calling thread
@@ -59,7 +59,9 @@ bool heap_is_valid(const Heap* h) noexcept;
 void default_options(spaces_heap_options_t* o) noexcept;
 spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept;
 spaces_status_t heap_destroy(Heap* h) noexcept;
-spaces_status_t heap_reset(Heap* h) noexcept;
+/// Reset, keeping up to `keep` bytes of single slabs for reuse (SIZE_MAX:
+/// all of them, SPACES_HEAP_RETAIN_ON_RESET; 0: none).
+spaces_status_t heap_reset(Heap* h, std::size_t keep) noexcept;
 /// The default heap if it exists already, else nullptr.
 Heap* default_heap_if_created() noexcept;
 /// The process default heap, set once by thread.cpp:default_heap.
@@ -122,6 +124,12 @@ spaces_window_t region_refill(Shard* sh, char* cur, char* end, std::uint64_t tal
                               std::size_t align) noexcept;
 /// A region block above SPACES_REGION_SPAN_THRESHOLD in a span of its own.
 void* region_span(Shard* sh, std::size_t size, std::size_t align) noexcept;
+/// spaces_region_mark and spaces_region_rewind on the calling thread's shard.
+spaces_status_t region_mark(Shard* sh, std::uint64_t* out) noexcept;
+spaces_status_t region_rewind(Shard* sh, std::uint64_t mark) noexcept;
+bool region_mark_live(Shard* sh, std::uint64_t mark) noexcept;
+/// Frees a shard's mark stack (heap destroy); reset only empties it.
+void region_free_marks(Shard* sh) noexcept;
 /// Blocks and requested bytes of a cursor tally (spaces.h: SPACES_TALLY_SHIFT).
 inline std::uint64_t tally_blocks(std::uint64_t t) noexcept { return t >> SPACES_TALLY_SHIFT; }
 inline std::uint64_t tally_bytes(std::uint64_t t) noexcept { return t & ((std::uint64_t{1} << SPACES_TALLY_SHIFT) - 1); }

@@ -229,6 +229,17 @@ SPACES_ALWAYS_INLINE char* slab_blocks(const SlabHeader* h) noexcept {
 //   every block on `delayed` is a block of a Small slab of this heap that was
 //   full when it was freed; it still counts in its slab's `used`
 //   direct[i] == current[size_to_class(16 * i)] for every i (set_current)
+/// A region shard's position when spaces_region_mark took it (region.cpp):
+/// what to keep when spaces_region_rewind returns to it.
+struct RegionMark {
+  std::uint64_t serial;  ///< unique in the process (region.cpp); 0 never
+  SlabHeader* front;     ///< the front of `runs` then: everything in front of it goes
+  SlabHeader* huge;      ///< the shard's newest huge region span then (heap->huge), or nullptr
+  spaces_cursor_t cursor;
+  std::uint64_t blocks;  ///< region_blocks then
+  std::uint64_t bytes;   ///< region_bytes then
+};
+
 // Layout: `direct` first, so alloc_small reads one indexed word.
 struct Shard {
   SlabHeader* direct[kDirectEntries];  ///< current slab by direct_index(size), size <= 1 KiB
@@ -255,6 +266,9 @@ struct Shard {
   bool forked;                      ///< abandoned by fork(): see shard.cpp:shard_repair_after_fork
   std::atomic<std::uint64_t> region_blocks;  ///< Region: blocks of past cursor windows and spans
   std::atomic<std::uint64_t> region_bytes;   ///< Region: their requested bytes
+  RegionMark* marks;                ///< Region: the live marks, oldest first (meta.cpp memory)
+  std::uint32_t mark_depth;         ///< live marks
+  std::uint32_t mark_capacity;      ///< room in `marks`
   Shard* heap_next;                 ///< heap->shards
   Shard* thread_next;               ///< the owning thread's shard list (registry lock)
   Shard* thread_prev;
