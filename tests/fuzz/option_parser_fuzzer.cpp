@@ -33,7 +33,7 @@ using spaces_fuzz::show;
 
 // ---- The reference (docs/tuning.md) ---------------------------------------------
 
-enum class Kind { Bytes, Millis, Bool, Decommit };
+enum class Kind { Bytes, Millis, Count, Bool, Decommit };
 
 struct Row {
   const char* name;
@@ -56,6 +56,8 @@ constexpr Row kRows[SPACES_OPTION_COUNT] = {
     {"stats_at_exit", Kind::Bool, 0, 1},
     {"default_cap", Kind::Bytes, 0, 1024 * kT},
     {"verbose", Kind::Bool, 0, 1},
+    {"leak_report", Kind::Bool, 0, 1},
+    {"leak_blocks", Kind::Count, 0, 64},
 };
 
 std::string lower(const std::string& s) {
@@ -106,6 +108,7 @@ Parsed parse_value(const Row& row, const std::string& text) {
     case Kind::Bytes:
       return parse_bytes(text);
     case Kind::Millis:
+    case Kind::Count:
       return parse_decimal(text);
     case Kind::Bool:
       if (l == "true" || l == "yes" || l == "on") return {true, 1};
