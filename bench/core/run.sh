@@ -4,6 +4,10 @@
 #   bench/core/run.sh [--rounds R] [--quick] [--only alloc|teardown] [--no-peers] [--cpu C]
 #       builds alloc_teardown (and peer_mimalloc, peer_jemalloc) in
 #       build/bench (Release) and prints the table of medians and ratios
+#   bench/core/run.sh heaps [--heaps N] [--runs R] [--rounds K]
+#       what one small heap costs: 10,000 live heaps of one block each,
+#       create + destroy time and memory per heap, against mi_heap, jemalloc
+#       arenas and std::pmr (many_heaps.cpp, many_heaps.py)
 #   bench/core/run.sh callgrind
 #       instructions per allocation of each allocation loop, counted by
 #       callgrind (the machine has no hardware counters): one cold
@@ -18,6 +22,12 @@ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DSPACES_BUILD_TESTS=OFF -DSPACES_BUILD_SPACESC=OFF >/dev/null
 cmake --build "$BUILD" --target alloc_teardown -j2 >/dev/null
 EXE="$BUILD/bench/core/alloc_teardown"
+
+if [ "${1:-}" = "heaps" ]; then
+  shift
+  cmake --build "$BUILD" --target many_heaps -j2 >/dev/null
+  exec python3 "$ROOT/bench/core/many_heaps.py" "$BUILD" "$@"
+fi
 
 if [ "${1:-}" = "callgrind" ]; then
   command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }

@@ -171,6 +171,9 @@ def parse_args():
     p.add_argument("--spaces", type=Path, help="libspaces_malloc.so to preload as 'spaces' (skipped if absent)")
     p.add_argument("--spaces-hardened", type=Path,
                    help="libspaces_malloc_hardened.so to preload as 'hardened' (skipped if not given)")
+    p.add_argument("--spaces-routed", type=Path, metavar="SHIM",
+                   help="libspaces_route_shim.so: adds the column 'routed', spaces with every thread routed "
+                        "into one explicit heap (spaces_thread_set_heap; needs --spaces)")
     p.add_argument("--extra", action="append", default=[], metavar="NAME=PATH",
                    help="another malloc library to preload as NAME (repeatable): a build of an older "
                         "commit, for before/after figures from one interleaved run")
@@ -275,7 +278,7 @@ def check_preload(alloc, lib, binary, notes):
     if lib is None:
         good = "libc.so" in got
     else:
-        good = os.path.realpath(got) == os.path.realpath(lib)
+        good = os.path.realpath(got) == os.path.realpath(str(lib).split(":")[0])
     if not good:
         notes.add(f"{alloc}: malloc is served by {got}, not {lib or 'libc'}; allocator skipped")
     return good
@@ -461,13 +464,19 @@ def main():
             libs["hardened"] = args.spaces_hardened.resolve()
         else:
             notes.add(f"hardened: skipped ({args.spaces_hardened} does not exist)")
+    if args.spaces_routed is not None and "spaces" in libs:
+        if args.spaces_routed.is_file():
+            # Two libraries, malloc's first: LD_PRELOAD takes a colon-separated list.
+            libs["routed"] = f"{libs['spaces']}:{args.spaces_routed.resolve()}"
+        else:
+            notes.add(f"routed: skipped ({args.spaces_routed} does not exist)")
     for extra in args.extra:
         name, sep, path = extra.partition("=")
         if not sep or not name or name in libs:
             sys.exit(f"--extra {extra}: want NAME=PATH with a new NAME")
         libs[name] = Path(path).resolve()
     for name, lib in list(libs.items()):
-        if lib is not None and not Path(lib).is_file():
+        if lib is not None and not all(Path(part).is_file() for part in str(lib).split(":")):
             notes.add(f"{name}: skipped ({lib} does not exist)")
             del libs[name]
     if args.allocators:
@@ -482,7 +491,7 @@ def main():
     if baseline != BASELINE:
         notes.add(f"{BASELINE} not run: ratios are relative to {baseline}")
 
-    versions = {a: package_version(libs[a] if libs[a] else "/lib/x86_64-linux-gnu/libc.so.6") for a in allocs
+    versions = {a: package_version(str(libs[a]).split(":")[0] if libs[a] else "/lib/x86_64-linux-gnu/libc.so.6") for a in allocs
                 if a in PEERS}
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}  {platform.node()}  {os.cpu_count()} CPUs  "
           f"load {os.getloadavg()[0]:.2f}  runs={args.runs} threads={args.threads}"

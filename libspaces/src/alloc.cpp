@@ -64,6 +64,7 @@ std::size_t block_usable_size(const SlabHeader* s, const void* p) noexcept {
     case SlabKind::Huge:
       return run_base(s) + s->block_size + s->size - reinterpret_cast<std::uintptr_t>(p);
     case SlabKind::Region:
+    case SlabKind::MiniHost:  // slab_checked gives the mini's header
     case SlabKind::FreeRun:
       return 0;
   }

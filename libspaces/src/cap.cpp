@@ -177,4 +177,18 @@ SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size
   return r;
 }
 
+SlabHeader* acquire_mini(Heap* h, std::size_t request) noexcept {
+  if (!charge(h, kMiniSize, request)) return nullptr;
+  int err = 0;
+  SlabHeader* m = mini_acquire(&err);
+  if (m == nullptr) {
+    heap_uncharge(h, kMiniSize);
+    record_failure(SPACES_E_NOMEM, h, request);
+    return nullptr;
+  }
+  m->heap = h;
+  m->heap_epoch = h->epoch;
+  return m;
+}
+
 }  // namespace spaces::detail

@@ -2,6 +2,7 @@
 // free.cpp: the generic continuation of the free fast path (free.h), for
 // every block the one compare did not take: small blocks of full or
 // junk-mode slabs and of other threads' slabs (owner_free.cpp, remote.cpp),
+// every block of a mini slab (its host's owner word is 0),
 // region blocks (a no-op), large and huge blocks (span.cpp), and frees into
 // slabs that went back to the cache (reported).
 // ---------------------------------------------------------------------------
@@ -12,6 +13,11 @@ namespace spaces::detail {
 void free_generic(SlabHeader* s, void* p, std::uintptr_t tag) noexcept {
   switch (s->kind) {
     case SlabKind::Small:
+      free_small(s, static_cast<Block*>(p), tag);
+      return;
+    case SlabKind::MiniHost:  // a mini's header is the one that owns p
+      s = mini_of(p);
+      if (s->kind != SlabKind::Small) break;  // a mini given back
       free_small(s, static_cast<Block*>(p), tag);
       return;
     case SlabKind::Region:

@@ -172,7 +172,7 @@ bool heap_is_valid(const Heap* h) noexcept {
   bool valid = true;
   for_each_shard(const_cast<Heap*>(h), [&](Shard* sh) {
     valid = valid && shard_is_valid(sh);
-    bytes += sh->run_slabs * kSlabSize;
+    bytes += sh->run_slabs * kSlabSize + sh->minis * kMiniSize;
   });
   if (!valid) return false;
   std::size_t large = 0;
@@ -283,7 +283,8 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   static_assert(sizeof(discipline) == sizeof(o->discipline));
   std::memcpy(&discipline, &o->discipline, sizeof(discipline));
   if (discipline != SPACES_GENERAL && discipline != SPACES_REGION) return SPACES_E_INVALID;
-  if ((o->flags & ~(SPACES_HEAP_SINGLE_THREADED | SPACES_HEAP_RETAIN_ON_RESET | SPACES_HEAP_REPORT_LEAKS)) != 0)
+  if ((o->flags & ~(SPACES_HEAP_SINGLE_THREADED | SPACES_HEAP_RETAIN_ON_RESET | SPACES_HEAP_REPORT_LEAKS |
+                    SPACES_HEAP_TINY)) != 0)
     return SPACES_E_INVALID;
   Heap* parent = nullptr;
   if (o->parent != nullptr && (parent = heap_checked(o->parent)) == nullptr) return SPACES_E_INVALID;
@@ -300,6 +301,7 @@ spaces_status_t heap_create(const spaces_heap_options_t* o, Heap** out) noexcept
   h->discipline = static_cast<std::uint8_t>(discipline);
   h->single = (o->flags & SPACES_HEAP_SINGLE_THREADED) != 0;
   h->retain = (o->flags & SPACES_HEAP_RETAIN_ON_RESET) != 0;
+  h->tiny = !SPACES_HARDENED && discipline == SPACES_GENERAL && (o->flags & SPACES_HEAP_TINY) != 0;
   set_limits_and_callbacks(h, o);
   h->parent = parent;
   h->root = parent != nullptr ? parent->root : h;

@@ -59,7 +59,7 @@ SPACES_NO_SANITIZE_ADDRESS void drain_delayed(Shard* sh) noexcept {
   SPACES_TEST_POINT("remote.drain", sh);
   for (Block* b = take_delayed(sh, &n); b != nullptr;) {
     Block* next = read_link(b);
-    SlabHeader* s = slab_of(b);
+    SlabHeader* s = block_of(b);
     if (s->shard.load(std::memory_order_acquire) == sh) {
       if (owner_free(sh, s, b) == 0) slab_now_empty(s);
     } else {

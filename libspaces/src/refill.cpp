@@ -29,36 +29,65 @@ bool refill_free_list(SlabHeader* s) noexcept {
 
 SPACES_NO_SANITIZE_ADDRESS void* pop(SlabHeader* s, std::size_t size) noexcept { return pop_block(s, s->free, size); }
 
-/// A fresh small slab of class sc for the shard, on its runs list.
-SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) noexcept {
-  Heap* h = sh->heap;
-  SlabHeader* s = acquire_run(h, 1, kSlabSize, 0, request);
-  if (s == nullptr) return nullptr;
-  if (!hardened_slab_open(s)) {
+/// Runs f on a shard's runs list: under the heap lock, which a
+/// single-threaded heap does not take.
+template <class F>
+void with_runs_lock(Heap* h, F&& f) noexcept {
+  if (h->single) {
+    f();
+    return;
+  }
+  LockGuard guard(h->lock);
+  f();
+}
+
+/// A tiny heap's small slabs are minis (mini.cpp) until it outgrows them:
+/// while its footprint is below kMiniCeiling, for classes of which a mini
+/// holds a few blocks (heap_create leaves `tiny` off in hardened builds,
+/// whose per-slab bitmaps assume a slab).
+constexpr std::size_t kMiniCeiling = 32 * 1024;
+constexpr std::size_t kMiniMaxBlock = 1024;
+
+bool wants_mini(const Heap* h, std::uint32_t sc) noexcept {
+  return h->tiny && class_size(sc) <= kMiniMaxBlock && h->footprint.load(std::memory_order_relaxed) < kMiniCeiling;
+}
+
+/// Gives a small slab or a mini on no list back to where it came from, and
+/// uncharges it.
+void give_back_small(Heap* h, SlabHeader* s) noexcept {
+  if ((s->flags & kSlabMini) != 0) {
+    mini_release(s);
+    heap_uncharge(h, kMiniSize);
+  } else {
     cache_release(s);
     heap_uncharge(h, kSlabSize);
+  }
+}
+
+/// A fresh small slab (or mini) of class sc for the shard, on its runs list.
+SlabHeader* open_small_slab(Shard* sh, std::uint32_t sc, std::size_t request) noexcept {
+  Heap* h = sh->heap;
+  SlabHeader* s = wants_mini(h, sc) ? acquire_mini(h, request) : acquire_run(h, 1, kSlabSize, 0, request);
+  if (s == nullptr) return nullptr;
+  if (!hardened_slab_open(s)) {
+    give_back_small(h, s);
     record_failure(SPACES_E_NOMEM, h, request);
     return nullptr;
   }
+  const bool mini = (s->flags & kSlabMini) != 0;
   s->magic = kSlabMagic;
   s->kind = SlabKind::Small;
   s->size_class = static_cast<std::uint8_t>(sc);
   s->block_size = class_size(sc);
-  s->capacity = static_cast<std::uint16_t>(kSlabUsable / s->block_size);
-  s->flags = h->single ? kSlabSingleThreaded : 0;
+  s->capacity = static_cast<std::uint16_t>(small_usable(s) / s->block_size);
+  s->flags = static_cast<std::uint8_t>((h->single ? kSlabSingleThreaded : 0) | (mini ? kSlabMini : 0));
   s->shard.store(sh, std::memory_order_relaxed);
   const std::uintptr_t tag = h->single ? thread_tag() : sh->tag.load(std::memory_order_relaxed);
   s->owner.store(tag | (junk_enabled() ? kOwnerSlow : 0), std::memory_order_relaxed);
-  poison(slab_blocks(s), kSlabUsable);
-  vg_noaccess(slab_blocks(s), kSlabUsable);
+  poison(small_first(s), small_usable(s));
+  vg_noaccess(small_first(s), small_usable(s));
   SPACES_ASSERT_EXPENSIVE(slab_is_valid(s));
-  if (h->single) {
-    sh->runs.push_front(s);
-  } else {
-    LockGuard guard(h->lock);
-    sh->runs.push_front(s);
-  }
-  sh->run_slabs += 1;
+  with_runs_lock(h, [&] { runs_add(sh, s); });
   return s;
 }
 
@@ -157,15 +186,8 @@ void release_small_slab(Shard* sh, SlabHeader* s) noexcept {
   SPACES_TEST_POINT("slab.release", s);
   Heap* h = sh->heap;
   add_counter(sh->folded_frees, s->frees.load(std::memory_order_relaxed));
-  if (h->single) {
-    sh->runs.remove(s);
-  } else {
-    LockGuard guard(h->lock);
-    sh->runs.remove(s);
-  }
-  sh->run_slabs -= 1;
-  cache_release(s);
-  heap_uncharge(h, kSlabSize);
+  with_runs_lock(h, [&] { runs_remove(sh, s); });
+  give_back_small(h, s);
 }
 
 }  // namespace spaces::detail

@@ -52,8 +52,8 @@ SPACES_ALWAYS_INLINE std::uint32_t offset_in_run(const SlabHeader* s, const void
 /// Whether b lies in the block area of the small slab s (a cheap sanity
 /// check of a link read from a list other threads write).
 SPACES_ALWAYS_INLINE bool in_block_area(const SlabHeader* s, const Block* b) noexcept {
-  const std::uintptr_t off = reinterpret_cast<std::uintptr_t>(b) - run_base(s);
-  return off >= kHeaderRegion && off < kSlabSize;
+  const std::uintptr_t off = reinterpret_cast<std::uintptr_t>(b) - reinterpret_cast<std::uintptr_t>(small_first(s));
+  return off < small_usable(s);
 }
 
 SPACES_ALWAYS_INLINE Block* block_at(const SlabHeader* s, std::uint32_t offset) noexcept {
@@ -159,13 +159,14 @@ SPACES_NO_SANITIZE_ADDRESS Block* take_delayed(Shard* sh, std::size_t* count) no
   // every freer whose push lands after this exchange (shard.cpp).
   Block* list = sh->delayed.exchange(nullptr, std::memory_order_acq_rel);
   // Each block on the list belongs to a distinct full slab of the heap, so
-  // the list cannot be longer than the heap's footprint in slabs.
-  const std::size_t bound = sh->heap->footprint.load(std::memory_order_relaxed) / kSlabSize + 1;
+  // the list cannot be longer than the heap's footprint in slabs (in minis,
+  // the smallest slabs).
+  const std::size_t bound = sh->heap->footprint.load(std::memory_order_relaxed) / kMiniSize + 1;
   std::size_t n = 0;
   std::uint64_t bytes = 0;
   for (Block* b = list; b != nullptr; b = read_link(b)) {
     if (++n > bound) corrupt_delayed_fatal(sh);
-    bytes += slab_of(b)->block_size;
+    bytes += block_of(b)->block_size;
   }
   sh->delayed_count.fetch_sub(n, std::memory_order_relaxed);
   sh->delayed_bytes.fetch_sub(bytes, std::memory_order_relaxed);

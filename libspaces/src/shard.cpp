@@ -60,7 +60,8 @@ bool class_state_is_valid(const Shard* sh, std::uint32_t sc, bool slabs) noexcep
 
 bool shard_is_valid(const Shard* sh) noexcept {
   const std::uintptr_t tag = sh->tag.load(std::memory_order_relaxed);
-  std::size_t slabs = 0, runs = 0;
+  std::size_t slabs = 0, runs = 0, minis = 0;
+  bool past_slabs = false;  // minis come last
   for (const SlabHeader* r = sh->runs.front(); r != nullptr; r = r->next) {
     if (++runs > sh->runs.size()) return SPACES_INVALID("shard: the runs list is as long as it says", sh);
     if (r->shard.load(std::memory_order_relaxed) != sh || r->heap != sh->heap)
@@ -69,10 +70,14 @@ bool shard_is_valid(const Shard* sh) noexcept {
     if (r->kind == SlabKind::Small && !sh->heap->single &&
         (r->owner.load(std::memory_order_relaxed) & ~kOwnerFlags) != tag)
       return SPACES_INVALID("shard: a small slab's owner word carries the shard's tag", r);
+    const bool mini = (r->flags & kSlabMini) != 0;
+    if (past_slabs && !mini) return SPACES_INVALID("shard: the minis are at the back of `runs`", r);
+    past_slabs = mini;
     slabs += r->slabs;
+    minis += mini;
   }
-  if (runs != sh->runs.size() || slabs != sh->run_slabs)
-    return SPACES_INVALID("shard: run_slabs == the slabs on `runs`", sh);
+  if (runs != sh->runs.size() || slabs != sh->run_slabs || minis != sh->minis)
+    return SPACES_INVALID("shard: run_slabs and minis count the runs on `runs`", sh);
   for (std::uint32_t sc = 0; sc < kNumClasses; ++sc)
     if (!class_state_is_valid(sh, sc, false)) return false;
   return true;
@@ -94,12 +99,42 @@ void shard_init(Shard* sh, Heap* h) noexcept {
   for (ClassQueue& q : sh->partial) q.clear();
   sh->runs.clear();
   sh->run_slabs = 0;
+  sh->minis = 0;
   sh->folded_frees.store(0, std::memory_order_relaxed);
 }
+
+void runs_add(Shard* sh, SlabHeader* r) noexcept {
+  if ((r->flags & kSlabMini) != 0) {
+    sh->runs.push_back(r);
+    sh->minis += 1;
+  } else {
+    sh->runs.push_front(r);
+    sh->run_slabs += r->slabs;
+  }
+}
+
+void runs_remove(Shard* sh, SlabHeader* r) noexcept {
+  sh->runs.remove(r);
+  if ((r->flags & kSlabMini) != 0) sh->minis -= 1;
+  else sh->run_slabs -= r->slabs;
+}
+
+namespace {
+
+/// Gives back the shard's minis, the back of its runs list (heap lock held,
+/// or a single-threaded heap). Returns the bytes to uncharge.
+std::size_t release_minis(Shard* sh) noexcept {
+  const std::size_t bytes = sh->minis * kMiniSize;
+  for (; sh->minis != 0; --sh->minis) mini_release(sh->runs.pop_back());
+  return bytes;
+}
+
+}  // namespace
 
 void shard_clear(Shard* sh, bool retain) noexcept {
   Heap* h = sh->heap;
   const std::size_t slabs = sh->run_slabs;
+  if (sh->minis != 0) heap_uncharge(h, release_minis(sh));
   if (retain) {
     LockGuard guard(h->lock);
     if constexpr (SPACES_ASAN_ENABLED) {
@@ -139,6 +174,12 @@ void shard_set_owner(Shard* sh, std::uintptr_t tag) noexcept {
 
 namespace {
 
+/// Puts the empty slab r on `empties`: slabs at the front, minis at the back.
+void add_empty(RunList& empties, SlabHeader* r) noexcept {
+  if ((r->flags & kSlabMini) != 0) empties.push_back(r);
+  else empties.push_front(r);
+}
+
 /// Takes the empty small slab r off every list of `sh` (heap lock held, or a
 /// single-threaded heap) and adds it to `empties`, its frees folded into
 /// `into`'s count.
@@ -146,20 +187,24 @@ void detach_empty(Shard* sh, SlabHeader* r, Shard* into, RunList& empties) noexc
   const std::uint32_t sc = r->size_class;
   if (sh->current[sc] == r) set_current(sh, sc, &g_empty_slab);
   else if ((r->owner.load(std::memory_order_relaxed) & kOwnerFull) == 0) sh->partial[sc].remove(r);
-  sh->runs.remove(r);
-  sh->run_slabs -= 1;
+  runs_remove(sh, r);
   add_counter(into->folded_frees, r->frees.load(std::memory_order_relaxed));
   retire_header(r);
-  empties.push_front(r);
+  add_empty(empties, r);
 }
 
 
 /// Returns `empties` to the slab cache and uncharges them (no lock held).
 void release_empties(Heap* h, RunList& empties) noexcept {
+  std::size_t bytes = 0;
+  for (SlabHeader* r = empties.back(); r != nullptr && (r->flags & kSlabMini) != 0; r = empties.back()) {
+    mini_release(empties.pop_back());
+    bytes += kMiniSize;
+  }
   const std::size_t slabs = empties.size();
-  if (slabs == 0) return;
-  cache_release_list(empties, slabs);
-  heap_uncharge(h, slabs * kSlabSize);
+  if (slabs != 0) cache_release_list(empties, slabs);
+  bytes += slabs * kSlabSize;
+  if (bytes != 0) heap_uncharge(h, bytes);
 }
 
 }  // namespace
@@ -215,7 +260,7 @@ SPACES_NO_SANITIZE_ADDRESS void drain_abandoned(Shard* sh, Shard* v, RunList& em
   std::size_t n = 0;
   for (Block* b = take_delayed(v, &n); b != nullptr;) {
     Block* next = read_link(b);
-    SlabHeader* s = slab_of(b);
+    SlabHeader* s = block_of(b);
     Shard* w = s->shard.load(std::memory_order_acquire);
     if (w == v || w == sh) {
       if (owner_free(w, s, b) == 0) detach_empty(w, s, sh, empties);
@@ -238,11 +283,10 @@ void adopt_slab(Shard* sh, SlabHeader* r, RunList& empties) noexcept {
   if (r->used.load(std::memory_order_relaxed) == 0) {
     add_counter(sh->folded_frees, r->frees.load(std::memory_order_relaxed));
     retire_header(r);
-    empties.push_front(r);
+    add_empty(empties, r);
     return;
   }
-  sh->runs.push_front(r);
-  sh->run_slabs += 1;
+  runs_add(sh, r);
   const bool has_free = r->free != nullptr || r->local_free != nullptr || r->carved < r->capacity;
   if ((flags & kOwnerFull) != 0) {
     // Full in v: it stays full in sh until a free hands it back (if a freer
@@ -265,8 +309,7 @@ void adopt_slab(Shard* sh, SlabHeader* r, RunList& empties) noexcept {
 void reclaim_class(Shard* sh, Shard* v, std::uint32_t sc, RunList& empties) noexcept {
   drain_abandoned(sh, v, empties);
   auto take = [&](SlabHeader* r) {
-    v->runs.remove(r);
-    v->run_slabs -= 1;
+    runs_remove(v, r);
     adopt_slab(sh, r, empties);
   };
   if (SlabHeader* c = v->current[sc]; c != &g_empty_slab) {

@@ -12,18 +12,19 @@ constinit SlabHeader g_empty_slab{};
 // ---- Carving ----------------------------------------------------------------------
 
 namespace {
-/// Blocks carved per extension: about one OS page, at least one block, so a
-/// fresh slab is touched page by page as it is used (mimalloc's extend).
-constexpr std::size_t kExtendBytes = 4096;
+/// Blocks are carved an OS page at a time: every block that ends in the page
+/// where the next one ends, so a fresh slab is touched page by page as it is
+/// used (mimalloc's extend) and a slab holding one block touches one page.
+constexpr std::uintptr_t kCarvePage = 4096;
 }  // namespace
 
 SPACES_NO_SANITIZE_ADDRESS bool carve(SlabHeader* s) noexcept {
   if (s->carved >= s->capacity) return false;
   const std::size_t bs = s->block_size;
-  std::size_t n = kExtendBytes / bs;
-  if (n == 0) n = 1;
+  char* first = small_first(s) + s->carved * bs;
+  const std::uintptr_t page_end = (reinterpret_cast<std::uintptr_t>(first) + bs + kCarvePage - 1) & ~(kCarvePage - 1);
+  std::size_t n = (page_end - reinterpret_cast<std::uintptr_t>(first)) / bs;
   if (n > static_cast<std::size_t>(s->capacity - s->carved)) n = s->capacity - s->carved;
-  char* first = slab_blocks(s) + s->carved * bs;
   for (std::size_t i = 0; i + 1 < n; ++i)
     write_link(reinterpret_cast<Block*>(first + i * bs), reinterpret_cast<Block*>(first + (i + 1) * bs));
   write_link(reinterpret_cast<Block*>(first + (n - 1) * bs), nullptr);
@@ -45,7 +46,7 @@ namespace {
 /// Length of an owner free list of s, or SIZE_MAX if it leaves the slab's
 /// carved blocks or is longer than they are (a cycle).
 SPACES_NO_SANITIZE_ADDRESS std::size_t list_length(const SlabHeader* s, const Block* b) noexcept {
-  const auto first = reinterpret_cast<std::uintptr_t>(slab_blocks(s));
+  const auto first = reinterpret_cast<std::uintptr_t>(small_first(s));
   std::size_t n = 0;
   for (; b != nullptr; b = read_link(b)) {
     const std::uintptr_t off = reinterpret_cast<std::uintptr_t>(b) - first;
@@ -57,8 +58,9 @@ SPACES_NO_SANITIZE_ADDRESS std::size_t list_length(const SlabHeader* s, const Bl
 bool small_slab_is_valid(const SlabHeader* s) noexcept {
   if (s->size_class >= kNumClasses || s->block_size != class_size(s->size_class))
     return SPACES_INVALID("small slab: size class and block size agree", s);
-  if (s->slabs != 1 || s->capacity != kSlabUsable / s->block_size || s->carved > s->capacity)
-    return SPACES_INVALID("small slab: one slab, capacity, carved <= capacity", s);
+  const bool mini = (s->flags & kSlabMini) != 0;
+  if (s->slabs != (mini ? 0u : 1u) || s->capacity != small_usable(s) / s->block_size || s->carved > s->capacity)
+    return SPACES_INVALID("small slab: one slab (a mini: none), capacity, carved <= capacity", s);
   const std::size_t f = list_length(s, s->free);
   const std::size_t l = list_length(s, s->local_free);
   if (f == SIZE_MAX || l == SIZE_MAX) return SPACES_INVALID("small slab: free lists stay in the carved blocks", s);
@@ -76,7 +78,12 @@ bool small_slab_is_valid(const SlabHeader* s) noexcept {
 }  // namespace
 
 SPACES_NO_SANITIZE_ADDRESS bool slab_is_valid(const SlabHeader* s) noexcept {
-  if (s->magic != kSlabMagic || s->slabs == 0) return SPACES_INVALID("slab: magic and length", s);
+  if ((s->flags & kSlabMini) != 0) {
+    if (s->magic != kSlabMagic || s->kind != SlabKind::Small) return SPACES_INVALID("mini slab: magic and kind", s);
+    if (!mini_is_valid(s)) return false;
+  } else if (s->magic != kSlabMagic || s->slabs == 0) {
+    return SPACES_INVALID("slab: magic and length", s);
+  }
   if (map_get(run_base(s)) != Granule::Head) return SPACES_INVALID("slab: the granule map marks its head", s);
   switch (s->kind) {
     case SlabKind::Small:
@@ -88,6 +95,7 @@ SPACES_NO_SANITIZE_ADDRESS bool slab_is_valid(const SlabHeader* s) noexcept {
       return true;
     case SlabKind::Region:
       return true;
+    case SlabKind::MiniHost:  // on no heap's list
     case SlabKind::FreeRun:
       break;
   }

@@ -155,7 +155,7 @@ constexpr std::size_t kMaxBlocksPerSlab = kSlabUsable / kMinAlign;
 /// Marks the blocks on one free list in `bits`; a list longer than the
 /// slab's carved blocks, or one that leaves them, is corrupted.
 SPACES_NO_SANITIZE_ADDRESS void mark_free(const SlabHeader* s, const Block* b, std::uint64_t* bits) noexcept {
-  const auto first = reinterpret_cast<std::uintptr_t>(slab_blocks(s));
+  const auto first = reinterpret_cast<std::uintptr_t>(small_first(s));
   for (std::size_t n = 0; b != nullptr; b = read_link(b)) {
     const std::uintptr_t off = reinterpret_cast<std::uintptr_t>(b) - first;
     const std::size_t i = off / s->block_size;
@@ -172,7 +172,7 @@ void settle_remote_frees(Heap* h) noexcept {
     std::size_t n = 0;
     for (Block* b = take_delayed(v, &n); b != nullptr;) {
       Block* next = read_link(b);
-      SlabHeader* s = slab_of(b);
+      SlabHeader* s = block_of(b);
       owner_free(s->shard.load(std::memory_order_relaxed), s, b);
       b = next;
     }
@@ -201,7 +201,7 @@ spaces_status_t heap_walk(Heap* h, spaces_walk_fn fn, void* arg) noexcept {
       std::uint64_t bits[kMaxBlocksPerSlab / 64 + 1] = {};
       mark_free(r, r->free, bits);
       mark_free(r, r->local_free, bits);
-      char* first = slab_blocks(r);
+      char* first = small_first(r);
       for (std::size_t i = 0; i < r->carved && !stop; ++i) {
         if (bits[i / 64] & (std::uint64_t{1} << (i % 64))) continue;
         stop = fn(first + i * r->block_size, r->block_size, arg) != 0;

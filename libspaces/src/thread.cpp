@@ -44,6 +44,7 @@ void fork_prepare() noexcept {
   g_default_lock.lock();
   owners_fork_prepare();
   heap_registry_fork_prepare();
+  mini_fork_prepare();
   cache_fork_prepare();
   meta_fork_prepare();
 }
@@ -51,6 +52,7 @@ void fork_prepare() noexcept {
 void fork_parent() noexcept {
   meta_fork_parent();
   cache_fork_parent();
+  mini_fork_parent();
   heap_registry_fork_parent();
   owners_fork_parent();
   g_default_lock.unlock();
@@ -59,6 +61,7 @@ void fork_parent() noexcept {
 void fork_child() noexcept {
   meta_fork_child();
   cache_fork_child();
+  mini_fork_child();
   heap_registry_fork_child();
   owners_fork_child();
   g_default_lock.reset_after_fork();

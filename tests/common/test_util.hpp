@@ -23,6 +23,8 @@
 namespace spaces_test {
 
 inline constexpr std::size_t kSlab = 64 * 1024;
+/// A mini slab of a SPACES_HEAP_TINY heap: what each of its first slabs costs.
+inline constexpr std::size_t kMini = 4 * 1024;
 inline constexpr std::size_t kHeaderRegion = 512;
 
 /// Creates a heap with the given options; fails the test on error.

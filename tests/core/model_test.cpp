@@ -122,6 +122,8 @@ class Model {
     heaps_.push_back(ModelHeap{"general", SPACES_UNCAPPED, SPACES_GENERAL, 0});
     heaps_.push_back(ModelHeap{"capped", 24u << 20, SPACES_GENERAL, SPACES_HEAP_SINGLE_THREADED});
     heaps_.push_back(ModelHeap{"region", SPACES_UNCAPPED, SPACES_REGION, SPACES_HEAP_SINGLE_THREADED});
+    // Mini slabs first, whole slabs past 32 KiB; resets and destroys make it tiny again.
+    heaps_.push_back(ModelHeap{"tiny", 4u << 20, SPACES_GENERAL, SPACES_HEAP_TINY});
     for (ModelHeap& h : heaps_) h.create();
   }
   ~Model() {
@@ -406,7 +408,7 @@ class Model {
       }
       ASSERT_LE(s.footprint, h.cap) << h.name;
       ASSERT_LE(s.peak_footprint, h.cap) << h.name;
-      ASSERT_EQ(s.footprint % kSlab, 0u);
+      ASSERT_EQ(s.footprint % ((h.flags & SPACES_HEAP_TINY) != 0 ? kMini : kSlab), 0u) << h.name;
       // Spot-check some contents.
       int n = 0;
       for (auto& [a, b] : h.live) {
@@ -522,7 +524,7 @@ TEST_P(ThreadedModelTest, ThreadsRunTheModelAndTradeBlocks) {
   const std::size_t ops = ops_from_env(400000) / static_cast<std::size_t>(threads);
   Registry registry;
   SharedHeap shared;
-  shared.heap = make_heap("shared");
+  shared.heap = make_heap("shared", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_TINY);
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {

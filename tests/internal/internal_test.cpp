@@ -56,6 +56,44 @@ TEST(GranuleMapTest, MarksHandedOutRuns) {
   spaces_heap_destroy(h);
 }
 
+// A mini host lends its 15 minis to any heaps; the 16th tiny heap opens a
+// second host, and a host whose last mini comes back returns to the slab
+// cache unless it is the only one with room. block_of finds a mini's header
+// by the second mask.
+TEST(MiniHostTest, HostsLendMinisAndGoBackWhenEmpty) {
+  ASSERT_EQ(mini_counts().hosts, 0u);  // a fresh process
+  std::vector<spaces_heap_t*> heaps;
+  std::vector<void*> blocks;
+  for (std::size_t i = 0; i < kMinisPerHost; ++i) {  // 15 minis, then one more
+    heaps.push_back(make_heap("tiny", SPACES_UNCAPPED, SPACES_GENERAL, SPACES_HEAP_TINY));
+    blocks.push_back(spaces_alloc(heaps.back(), 64));
+    ASSERT_NE(blocks.back(), nullptr);
+  }
+  EXPECT_EQ(mini_counts().hosts, 2u);
+  EXPECT_EQ(mini_counts().minis, kMinisPerHost);
+  const std::uintptr_t first_host = reinterpret_cast<std::uintptr_t>(blocks[0]) & ~kSlabMask;
+  for (std::size_t i = 0; i + 1 < kMinisPerHost; ++i) {
+    const auto a = reinterpret_cast<std::uintptr_t>(blocks[i]);
+    EXPECT_EQ(a & ~kSlabMask, first_host) << i;
+    EXPECT_EQ(a - first_host, (i + 1) * kMiniSize) << i;  // mini 0 is the host's header
+    SlabHeader* m = block_of(blocks[i]);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(m), a + kMiniUsable);
+    EXPECT_EQ(slab_of(blocks[i])->kind, SlabKind::MiniHost);
+    EXPECT_EQ(slab_checked(blocks[i]), m);
+    EXPECT_TRUE(slab_is_valid(m));
+  }
+  EXPECT_NE(reinterpret_cast<std::uintptr_t>(blocks.back()) & ~kSlabMask, first_host);
+  // Emptying the first host gives it back: the second still has room.
+  for (std::size_t i = 0; i + 1 < kMinisPerHost; ++i) ASSERT_EQ(spaces_heap_destroy(heaps[i]), SPACES_OK);
+  EXPECT_EQ(mini_counts().hosts, 1u);
+  EXPECT_EQ(mini_counts().minis, 1u);
+  EXPECT_EQ(header_at(first_host)->magic, kFreeRunMagic);  // in the slab cache
+  // The last host stays, empty, for the next tiny heap.
+  ASSERT_EQ(spaces_heap_destroy(heaps.back()), SPACES_OK);
+  EXPECT_EQ(mini_counts().hosts, 1u);
+  EXPECT_EQ(mini_counts().minis, 0u);
+}
+
 // Destroy never trims: past the bound the excess goes back over later calls.
 // fork() can snapshot a slab in the middle of the owner's move of its local
 // frees to its free list (two stores): both lists then hold the same

@@ -23,7 +23,7 @@ LAYERS = {
     # sources
     "os/posix.cpp": 0, "test_hooks.cpp": 0,
     "options.cpp": 1, "assert.cpp": 1, "meta.cpp": 1, "init.cpp": 1,
-    "granule_map.cpp": 2, "slab_cache.cpp": 2, "huge.cpp": 2, "slab.cpp": 2, "remote.cpp": 2,
+    "granule_map.cpp": 2, "slab_cache.cpp": 2, "huge.cpp": 2, "slab.cpp": 2, "remote.cpp": 2, "mini.cpp": 2,
     "hardened.cpp": 2,
     "heap.cpp": 3, "cap.cpp": 3, "span.cpp": 3, "region.cpp": 3, "shard.cpp": 3, "owners.cpp": 3,
     "owner_free.cpp": 3, "refill.cpp": 3, "stats.cpp": 3, "leaks.cpp": 3,

@@ -159,6 +159,8 @@ class HeapOptions {
   }
   HeapOptions& single_threaded(bool on = true) noexcept { return flag(SPACES_HEAP_SINGLE_THREADED, on); }
   HeapOptions& retain_on_reset(bool on = true) noexcept { return flag(SPACES_HEAP_RETAIN_ON_RESET, on); }
+  /// Starts in 4 KiB mini slabs (SPACES_HEAP_TINY).
+  HeapOptions& tiny(bool on = true) noexcept { return flag(SPACES_HEAP_TINY, on); }
   /// The new heap draws on `parent`'s cap and dies with it.
   HeapOptions& parent(const Heap& parent) noexcept;
   HeapOptions& cap_handler(CapHandler handler) {

@@ -136,6 +136,13 @@ typedef int (*spaces_soft_limit_fn)(spaces_heap_t* heap, size_t request, void* a
 #define SPACES_HEAP_RETAIN_ON_RESET 0x2u
 /** destroy and reset report the blocks still live, to on_leak or stderr. */
 #define SPACES_HEAP_REPORT_LEAKS 0x4u
+/** A small heap: its first small blocks (up to 1 KiB each) come from 4 KiB
+ *  mini slabs shared with other heaps, so a heap holding a few blocks costs
+ *  4 KiB of its cap per size class instead of a 64 KiB slab; past 32 KiB of
+ *  footprint it takes whole slabs like any heap. Frees of blocks in minis
+ *  take the free path's slower branch. General heaps only (ignored in
+ *  hardened builds, whose checks need whole slabs). */
+#define SPACES_HEAP_TINY 0x8u
 
 /** The first blocks of a leak report: where, how big, and what they hold. */
 typedef struct spaces_leak_block_s {

@@ -62,6 +62,11 @@ SPACES_ALWAYS_INLINE SlabHeader* slab_checked(const void* p) noexcept {
   const std::uintptr_t base = (a - 1) & ~kSlabMask;
   if (map_get(base) != Granule::Head) return nullptr;
   SlabHeader* s = header_at(base);
+  if (s->magic != kSlabMagic) return nullptr;
+  if (s->kind != SlabKind::MiniHost) return s;
+  // A mini host's first mini is its own header; the others end with theirs.
+  if ((a & ~kMiniMask) == base) return nullptr;
+  s = mini_of(p);
   return s->magic == kSlabMagic ? s : nullptr;
 }
 /// Whether `p` is the start of a block of run `s` (Small: on the block grid,
@@ -70,8 +75,8 @@ SPACES_ALWAYS_INLINE bool is_block_start(const SlabHeader* s, const void* p) noe
   const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
   switch (s->kind) {
     case SlabKind::Small: {
-      const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(slab_blocks(s));
-      if (a < first || a - first >= kSlabUsable) return false;
+      const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(small_first(s));
+      if (a < first || a - first >= small_usable(s)) return false;
       const auto off = static_cast<std::uint32_t>(a - first);
       const std::uint32_t i = block_index(s->size_class, off);
       return i * s->block_size == off && i < s->carved;
@@ -81,6 +86,7 @@ SPACES_ALWAYS_INLINE bool is_block_start(const SlabHeader* s, const void* p) noe
       return a == run_base(s) + s->block_size;
     case SlabKind::Region:
       return a >= run_base(s) + kHeaderRegion;
+    case SlabKind::MiniHost:
     case SlabKind::FreeRun:
       return false;
   }

@@ -97,6 +97,9 @@ bool charge(Heap* h, std::size_t bytes, std::size_t request) noexcept;
 /// errno and the thread's last failure set.
 SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size_t offset,
                         std::size_t request) noexcept;
+/// A mini slab (mini.cpp) charged to h: kMiniSize bytes. nullptr with errno
+/// and the thread's last failure set.
+SlabHeader* acquire_mini(Heap* h, std::size_t request) noexcept;
 /// Records a failed allocation for spaces_last_failure and sets errno.
 void record_failure(spaces_status_t status, Heap* refused, std::size_t request) noexcept;
 
@@ -147,6 +150,11 @@ void shard_init(Shard* sh, Heap* h) noexcept;
 /// Makes s (or &g_empty_slab) the current slab of class sc, in `current`
 /// and in the `direct` entries that serve the class. Owner thread.
 void set_current(Shard* sh, std::uint32_t sc, SlabHeader* s) noexcept;
+/// Puts run r on the shard's runs list or takes it off, counting it in
+/// run_slabs, or in minis for a mini slab (kept at the back). The heap lock
+/// of a multi-threaded heap is held.
+void runs_add(Shard* sh, SlabHeader* r) noexcept;
+void runs_remove(Shard* sh, SlabHeader* r) noexcept;
 /// Hands every run the shard holds to the cache (or to the heap's retained
 /// list) and makes the shard empty. O(1) + O(region spans).
 void shard_clear(Shard* sh, bool retain) noexcept;

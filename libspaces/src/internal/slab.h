@@ -67,6 +67,25 @@ void cache_fork_prepare() noexcept;
 void cache_fork_parent() noexcept;
 void cache_fork_child() noexcept;
 
+// ---- mini.cpp: 4 KiB mini slabs cut from shared slabs ---------------------------
+
+/// A mini slab (types.h: kMiniSize) from the process's mini hosts: its
+/// header zeroed but for flags == kSlabMini. nullptr and *err when the OS
+/// refuses a new host. Charging it is the caller's.
+SlabHeader* mini_acquire(int* err) noexcept;
+/// Takes back a mini slab (its header is retired, as cache_release does).
+void mini_release(SlabHeader* mini) noexcept;
+/// Whether mini's host is live and counts it in use (slab_is_valid).
+bool mini_is_valid(const SlabHeader* mini) noexcept;
+struct MiniCounts {
+  std::size_t hosts;  ///< slabs held as mini hosts
+  std::size_t minis;  ///< minis in use
+};
+MiniCounts mini_counts() noexcept;
+void mini_fork_prepare() noexcept;
+void mini_fork_parent() noexcept;
+void mini_fork_child() noexcept;
+
 // ---- huge.cpp: huge blocks in their own OS mapping ---------------------------
 
 /// Maps a run holding one block of `size` bytes aligned to `align`; the

@@ -68,6 +68,9 @@ enum class SlabKind : std::uint8_t {
   Region = 2,   ///< bump-allocated by a region cursor, or a region's dedicated span
   Large = 3,    ///< one block of a general heap spanning one or more slabs
   Huge = 4,     ///< one block in its own OS mapping
+  /// A slab cut into mini slabs (mini.cpp) for the first blocks of small
+  /// heaps: its blocks' headers are found by a second mask (block_of)
+  MiniHost = 5,
 };
 
 /// The owner word of a small slab: the owning thread's tag (the thread
@@ -124,6 +127,8 @@ inline constexpr std::uint8_t kSlabZeroed = 4;
 /// first page of each slab (slab_cache.cpp: Temp::ColdZero), so calloc
 /// clears those pages only.
 inline constexpr std::uint8_t kSlabZeroTails = 8;
+/// Small: a mini slab of a mini host (mini.cpp), not a slab of its own.
+inline constexpr std::uint8_t kSlabMini = 16;
 
 inline constexpr std::uint32_t kSlabMagic = 0x5A1AB5EDu;
 inline constexpr std::uint32_t kFreeRunMagic = 0xF4EE4B15u;
@@ -214,6 +219,45 @@ SPACES_ALWAYS_INLINE char* slab_blocks(const SlabHeader* h) noexcept {
   return reinterpret_cast<char*>(run_base(h) + kHeaderRegion);
 }
 
+// ---- Mini slabs ------------------------------------------------------------------
+//
+// A tiny heap's first blocks come from 4 KiB mini slabs (mini.cpp): a slab
+// of kind MiniHost is cut into kMinisPerHost minis, the first of which holds
+// the host's own header. A mini is a small slab in everything but its size.
+// Its blocks start at the mini's first byte, so a block is as aligned as in
+// a slab (a class of a multiple of 512 keeps its 512-byte alignment), and
+// its SlabHeader (flag kSlabMini) ends the mini. A block's header is found by
+// a second mask once the slab header says MiniHost (block_of); block starts
+// are masked as they are (not p - 1), as no block ends a mini. Block offsets
+// (the remote word) still count from the host's base, so none is 0. The
+// free fast path never sees a mini: a host's owner word is 0, so its blocks
+// go to free_generic.
+inline constexpr std::size_t kMiniShift = 12;
+inline constexpr std::size_t kMiniSize = std::size_t{1} << kMiniShift;
+inline constexpr std::uintptr_t kMiniMask = kMiniSize - 1;
+inline constexpr std::size_t kMinisPerHost = kSlabSize / kMiniSize;
+inline constexpr std::size_t kMiniUsable = kMiniSize - kHeaderStride;
+static_assert(kHeaderRegion <= kMiniSize, "the host's header region fits in its first mini");
+
+/// The header of the mini slab holding block p of a mini host.
+SPACES_ALWAYS_INLINE SlabHeader* mini_of(const void* p) noexcept {
+  return reinterpret_cast<SlabHeader*>((reinterpret_cast<std::uintptr_t>(p) & ~kMiniMask) + kMiniUsable);
+}
+/// The first block of small slab s, and the bytes its blocks may take.
+SPACES_ALWAYS_INLINE char* small_first(const SlabHeader* s) noexcept {
+  const auto h = reinterpret_cast<std::uintptr_t>(s);
+  return reinterpret_cast<char*>((s->flags & kSlabMini) != 0 ? h & ~kMiniMask : run_base(s) + kHeaderRegion);
+}
+SPACES_ALWAYS_INLINE std::size_t small_usable(const SlabHeader* s) noexcept {
+  return (s->flags & kSlabMini) != 0 ? kMiniUsable : kSlabUsable;
+}
+/// The header of the run or mini slab that holds block p (slab_of, then the
+/// second mask for a mini host's blocks).
+SPACES_ALWAYS_INLINE SlabHeader* block_of(const void* p) noexcept {
+  SlabHeader* s = slab_of(p);
+  return SPACES_UNLIKELY(s->kind == SlabKind::MiniHost) ? mini_of(p) : s;
+}
+
 // ---- Shard ------------------------------------------------------------------
 
 // Shard: one thread's part of one heap. Single-threaded heaps have exactly one
@@ -258,7 +302,10 @@ struct Shard {
   std::atomic<std::uint64_t> delayed_bytes;  ///< their block sizes (stats)
   ClassQueue partial[kNumClasses];
   RunList runs;                     ///< small slabs, region slabs and region spans
-  std::size_t run_slabs;            ///< slabs on `runs`
+  std::size_t run_slabs;            ///< slabs on `runs` (a mini slab counts 0)
+  /// Mini slabs on `runs` (mini.cpp), always at its back, so that shard_clear
+  /// takes them off before it splices the rest into the slab cache.
+  std::uint32_t minis;
   /// Frees counted by slabs this shard released (one writer: the owner, or
   /// the heap lock's holder for an abandoned shard; stats read it).
   std::atomic<std::uint64_t> folded_frees;
@@ -297,6 +344,7 @@ struct Heap {
   std::uint8_t discipline;  ///< spaces_discipline_t
   std::uint8_t single;      ///< SPACES_HEAP_SINGLE_THREADED
   std::uint8_t retain;      ///< SPACES_HEAP_RETAIN_ON_RESET
+  std::uint8_t tiny;        ///< SPACES_HEAP_TINY: small slabs are minis while the heap is small (refill.cpp)
   std::uint64_t id;     ///< never reused; spaces_heap_id
   std::uint64_t epoch;  ///< new at creation and at every reset; runs remember it
   std::atomic<std::uintptr_t> handle;  ///< what the C API hands out (heap.h: handles); 0 once dead
