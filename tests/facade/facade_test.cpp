@@ -421,6 +421,19 @@ TEST(MemoryResourceTest, PmrContainersLiveInTheHeap) {
   EXPECT_LT(h.stats().live_bytes, 1000u);
 }
 
+// A tiny heap per small container: a pmr string and a short vector cost a
+// mini each (two size classes), 8 KiB of footprint, not two 64 KiB slabs.
+TEST(MemoryResourceTest, ASmallContainerInATinyHeapCostsAMiniPerClass) {
+  spaces::Heap h(spaces::HeapOptions().name("tiny").tiny());
+  spaces::MemoryResource r(h);
+  std::pmr::string s("a string long enough to leave the small buffer", &r);  // 47 + 1 bytes: the 48-byte class
+  std::pmr::vector<std::uint64_t> v(&r);
+  v.reserve(16);  // 128 bytes
+  EXPECT_EQ(spaces::Heap::of(s.data()), h.get());
+  EXPECT_EQ(spaces::Heap::of(v.data()), h.get());
+  EXPECT_EQ(h.footprint(), 2 * 4096u);
+}
+
 // Resources compare equal only over the same heap.
 TEST(MemoryResourceTest, EqualityIsByHeap) {
   spaces::Heap a(spaces::HeapOptions().name("a")), b(spaces::HeapOptions().name("b"));
