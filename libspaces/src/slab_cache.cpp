@@ -251,8 +251,10 @@ SlabHeader* carve_from_bin(Bins& bins, SlabHeader* r, std::uintptr_t h, std::siz
   const std::uintptr_t end = base + r->slabs * kSlabSize;
   const std::uintptr_t taken_end = h + slabs * kSlabSize;
   // Mark the taken part in use first, or re-binning the rest would find it
-  // still marked free and merge it back.
-  map_mark(h, slabs, Granule::Head, Granule::Interior);
+  // still marked free and merge it back. Its granules inside r already say
+  // Interior (bin_run): only its head, and r's tail if it takes it, change.
+  map_set(h, Granule::Head);
+  if (slabs >= 2 && taken_end == end) map_set(end - kSlabSize, Granule::Interior);
   if (h > base) bin_run(base, (h - base) / kSlabSize, t, Marks::InteriorMarked);
   if (taken_end < end) bin_run(taken_end, (end - taken_end) / kSlabSize, t, Marks::InteriorMarked);
   return header_at(h);
