@@ -158,15 +158,16 @@ bool charge(Heap* h, std::size_t bytes, std::size_t request) noexcept {
   }
 }
 
-SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size_t offset,
-                        std::size_t request) noexcept {
-  if (slabs == 1 && align <= kSlabSize) {
-    if (SlabHeader* r = heap_pop_retained(h)) return r;
-  }
-  const std::size_t bytes = slabs * kSlabSize;
+namespace {
+
+/// Charges `bytes` to h, then takes the memory from `take(&err)` (the slab
+/// cache, the mini pool); an OS refusal gives the charge back. The run is
+/// h's, in h's epoch; nullptr with the failure recorded.
+template <class Take>
+SlabHeader* charge_and_take(Heap* h, std::size_t bytes, std::size_t request, Take&& take) noexcept {
   if (!charge(h, bytes, request)) return nullptr;
   int err = 0;
-  SlabHeader* r = cache_acquire(slabs, align, offset, &err);
+  SlabHeader* r = take(&err);
   if (r == nullptr) {
     heap_uncharge(h, bytes);
     record_failure(SPACES_E_NOMEM, h, request);
@@ -177,18 +178,19 @@ SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size
   return r;
 }
 
-SlabHeader* acquire_mini(Heap* h, std::size_t request) noexcept {
-  if (!charge(h, kMiniSize, request)) return nullptr;
-  int err = 0;
-  SlabHeader* m = mini_acquire(&err);
-  if (m == nullptr) {
-    heap_uncharge(h, kMiniSize);
-    record_failure(SPACES_E_NOMEM, h, request);
-    return nullptr;
+}  // namespace
+
+SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size_t offset,
+                        std::size_t request) noexcept {
+  if (slabs == 1 && align <= kSlabSize) {
+    if (SlabHeader* r = heap_pop_retained(h)) return r;
   }
-  m->heap = h;
-  m->heap_epoch = h->epoch;
-  return m;
+  return charge_and_take(h, slabs * kSlabSize, request,
+                         [&](int* err) { return cache_acquire(slabs, align, offset, err); });
+}
+
+SlabHeader* acquire_mini(Heap* h, std::size_t request) noexcept {
+  return charge_and_take(h, kMiniSize, request, [](int* err) { return mini_acquire(err); });
 }
 
 }  // namespace spaces::detail
