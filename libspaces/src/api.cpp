@@ -363,6 +363,9 @@ spaces_status_t spaces_option_set_str(const char* name, const char* value) noexc
 
 const char* spaces_option_name(spaces_option_t option) noexcept { return option_name(option); }
 
-void spaces_collect(void) noexcept { cache_collect(true); }
+void spaces_collect(void) noexcept {
+  cache_flush_local();
+  cache_collect(true);
+}
 
 }  // extern "C"

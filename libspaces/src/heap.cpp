@@ -257,6 +257,7 @@ std::size_t heap_collect(Heap* h) noexcept {
 
 bool default_heap_trim() noexcept {
   Heap* h = default_heap_if_created();
+  cache_flush_local();
   const std::size_t warm = cache_warm_slabs();
   const std::size_t released = h != nullptr ? heap_collect(h) : 0;
   cache_collect(true);

@@ -631,6 +631,72 @@ void cache_release(SlabHeader* run) noexcept {
   housekeeping_locked(decommits);
 }
 
+// ---- The thread's runs ------------------------------------------------------------
+//
+// A thread that frees a span and then allocates one of the same length (a
+// buffer replaced, a large node per request) would take the cache lock
+// twice, and two such threads contend on it. Each thread keeps its last
+// kThreadRuns freed spans (kThreadRunSlabs slabs at most, and an eighth of
+// SPACES_OPTION_SLAB_CACHE, which bounds warm memory) in tls_ctx.runs and
+// serves a span of exactly that length from them without a lock. A kept
+// run is free: its header is retired, as in the cache, so a free of its
+// block is named; its granules still say Head/Interior, which is what
+// handing it out again needs. It is warm memory of the process, charged to
+// no heap: a cap never counts it, and the oldest goes to the process cache
+// when a new one does not fit. Thread exit gives all back (the exit hook is
+// armed by the first one kept); a fork child keeps the forking thread's.
+
+SlabHeader* cache_acquire_local(std::size_t slabs) noexcept {
+  ThreadCtx& t = tls_ctx;
+  for (std::uint32_t i = t.run_count; i-- > 0;) {
+    SlabHeader* r = t.runs[i];
+    if (r->slabs != slabs) continue;
+    for (std::uint32_t j = i; j + 1 < t.run_count; ++j) t.runs[j] = t.runs[j + 1];
+    t.run_count -= 1;
+    t.run_slabs -= static_cast<std::uint32_t>(slabs);
+    unpoison(reinterpret_cast<void*>(base_of(r)), kHeaderRegion);
+    std::memset(static_cast<void*>(r), 0, sizeof(SlabHeader));
+    r->slabs = static_cast<std::uint32_t>(slabs);
+    return r;
+  }
+  return nullptr;
+}
+
+void cache_release_local(SlabHeader* run) noexcept {
+  ThreadCtx& t = tls_ctx;
+  const std::size_t slabs = run->slabs;
+  // The runs a thread keeps are warm memory the cache's bound does not see:
+  // each thread keeps at most an eighth of that bound (none at 0, which
+  // asks for every free span to be decommitted at once).
+  const auto bound = static_cast<std::size_t>(option(SPACES_OPTION_SLAB_CACHE)) / kSlabSize / 8;
+  const std::size_t keep = bound < kThreadRunSlabs ? bound : kThreadRunSlabs;
+  if (slabs < 2 || slabs > keep || !process_ready()) {
+    cache_release(run);
+    return;
+  }
+  while (t.run_count == kThreadRuns || t.run_slabs + slabs > keep) {
+    SlabHeader* oldest = t.runs[0];
+    for (std::uint32_t j = 0; j + 1 < t.run_count; ++j) t.runs[j] = t.runs[j + 1];
+    t.run_count -= 1;
+    t.run_slabs -= oldest->slabs;
+    cache_release(oldest);
+  }
+  poison(reinterpret_cast<void*>(base_of(run) + kHeaderRegion), slabs * kSlabSize - kHeaderRegion);
+  retire_header(run);
+  t.runs[t.run_count++] = run;
+  t.run_slabs += static_cast<std::uint32_t>(slabs);
+  arm_thread_exit();
+}
+
+void cache_flush_local() noexcept {
+  ThreadCtx& t = tls_ctx;
+  while (t.run_count > 0) {
+    SlabHeader* r = t.runs[--t.run_count];
+    t.run_slabs -= r->slabs;
+    cache_release(r);
+  }
+}
+
 void cache_release_list(RunList& runs, std::size_t slabs) noexcept {
   if (runs.empty()) return;
   if constexpr (SPACES_ASAN_ENABLED) {

@@ -23,6 +23,26 @@
 
 namespace spaces::detail {
 
+namespace {
+
+/// A run of `slabs` slabs for a span, charged to h: one this thread freed
+/// (slab_cache.cpp: the thread's runs, no lock), else acquire_run.
+SlabHeader* acquire_span(Heap* h, std::size_t slabs, std::size_t align, std::size_t offset,
+                         std::size_t request) noexcept {
+  if (slabs < 2 || align > kSlabSize) return acquire_run(h, slabs, align, offset, request);
+  SlabHeader* r = cache_acquire_local(slabs);
+  if (r == nullptr) return acquire_run(h, slabs, align, offset, request);
+  if (!charge(h, slabs * kSlabSize, request)) {
+    cache_release_local(r);  // still free: kept for the next span
+    return nullptr;
+  }
+  r->heap = h;
+  r->heap_epoch = h->epoch;
+  return r;
+}
+
+}  // namespace
+
 SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, SlabKind kind) noexcept {
   if (align < kMinAlign) align = kMinAlign;
   // Where the block sits in its run: after the header region, at its
@@ -52,7 +72,7 @@ SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, Slab
     s->heap_epoch = h->epoch;
   } else {
     const std::size_t slabs = (offset + room + kSlabMask) >> kSlabShift;
-    s = acquire_run(h, slabs, align, offset, size);
+    s = acquire_span(h, slabs, align, offset, size);
     if (s == nullptr) return nullptr;
     s->magic = kSlabMagic;
     s->kind = kind;
@@ -129,7 +149,13 @@ SlabHeader* relist(Heap* h, SlabHeader* s, Move move) noexcept {
 /// Gives span s exactly `slabs` slabs, in place; false if the slabs after it
 /// are not free.
 bool resize_span(Heap* h, SlabHeader* s, std::size_t slabs) noexcept {
-  if (slabs > s->slabs && !cache_extend(s, slabs - s->slabs)) return false;
+  if (slabs > s->slabs && !cache_extend(s, slabs - s->slabs)) {
+    // The slabs after s may be a span this thread freed and keeps (the
+    // thread's runs): given to the process cache, they can be grown over.
+    if (tls_ctx.run_count == 0) return false;
+    cache_flush_local();
+    if (!cache_extend(s, slabs - s->slabs)) return false;
+  }
   if (slabs < s->slabs) cache_shrink(s, slabs);
   LockGuard guard(h->lock);  // stats and walk read the length
   h->large_slabs = h->large_slabs - s->slabs + slabs;
@@ -187,7 +213,7 @@ void free_large(SlabHeader* s) noexcept {
     h->large_frees++;
   }
   if (huge) huge_unmap(s);
-  else cache_release(s);
+  else cache_release_local(s);
   heap_uncharge(h, bytes);
 }
 

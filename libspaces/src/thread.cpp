@@ -28,6 +28,7 @@ constinit SpinLock g_default_lock;  // creation of the default heap
 
 void on_thread_exit() noexcept {
   owners_abandon_thread();
+  cache_flush_local();
   ThreadCtx& t = tls_ctx;
   for (ThreadCtx::Entry& e : t.cache) e = ThreadCtx::Entry{0, nullptr};
   // The route ends with the thread; what later TLS destructors allocate

@@ -3,6 +3,7 @@
 // coalescing and warm reuse.
 #include <gtest/gtest.h>
 
+#include <thread>
 #include <vector>
 
 #include "internal/alloc.h"
@@ -52,6 +53,7 @@ TEST(GranuleMapTest, MarksHandedOutRuns) {
   EXPECT_EQ(slab_checked(static_cast<char*>(big) + kSlabSize), nullptr);  // interior of a span
   EXPECT_TRUE(slab_is_valid(slab_of(big)));
   spaces_free(big);
+  cache_flush_local();  // the thread kept it (the thread's runs): to the process cache
   EXPECT_EQ(map_get(base), Granule::FreeHead);  // binned, warm
   spaces_heap_destroy(h);
 }
@@ -152,6 +154,7 @@ TEST(SlabCacheTest, NeighbouringSpansCoalesce) {
   ASSERT_EQ(run_base(slab_of(b)), run_base(slab_of(a)) + 3 * kSlabSize);
   spaces_free(a);
   spaces_free(b);
+  cache_flush_local();  // the thread kept them (the thread's runs): to the process cache
   void* c = spaces_alloc(h, 6 * kSlabSize - 1024);  // 6 slabs: only the merged run fits where a was
   EXPECT_EQ(run_base(slab_of(c)), run_base(slab_of(a)));
   spaces_heap_destroy(h);
@@ -169,9 +172,70 @@ TEST(SlabCacheTest, WarmRunGrowsIntoFreshMemory) {
   void* a = spaces_alloc(h, 3 * kSlabSize - 1024);  // 3 slabs
   ASSERT_NE(a, nullptr);
   spaces_free(a);
+  cache_flush_local();  // the thread kept it (the thread's runs): to the process cache
   void* c = spaces_alloc(h, 5 * kSlabSize - 1024);  // 5 slabs
   EXPECT_EQ(run_base(slab_of(c)), run_base(slab_of(a)));
   spaces_heap_destroy(h);
+}
+
+// The thread's runs: a span this thread freed serves its next span of the
+// same length, without the cache lock; while kept it is free (its header
+// retired, so its block is refused) but still marked in use in the map. A
+// length it does not hold, spaces_collect and a cache bound of 0 send spans
+// to the process cache.
+TEST(ThreadRunsTest, AFreedSpanServesTheNextOfItsLength) {
+  spaces_collect();
+  spaces_heap_t* h = make_heap("runs");
+  void* a = spaces_alloc(h, 3 * kSlabSize - 1024);  // 3 slabs
+  const std::uintptr_t base = run_base(slab_of(a));
+  spaces_free(a);
+  EXPECT_EQ(tls_ctx.run_count, 1u);
+  EXPECT_EQ(tls_ctx.run_slabs, 3u);
+  EXPECT_EQ(map_get(base), Granule::Head);
+  EXPECT_EQ(slab_checked(a), nullptr);  // retired
+  EXPECT_EQ(spaces_heap_footprint(h), 0u);  // charged to no heap
+  void* b = spaces_alloc(h, 3 * kSlabSize - 1024);
+  EXPECT_EQ(b, a);
+  EXPECT_EQ(tls_ctx.run_count, 0u);
+  EXPECT_EQ(spaces_heap_footprint(h), 3 * kSlabSize);
+  void* c = spaces_alloc(h, 5 * kSlabSize - 1024);  // a length not kept: the process cache
+  spaces_free(b);
+  spaces_free(c);
+  EXPECT_EQ(tls_ctx.run_count, 2u);
+  EXPECT_EQ(tls_ctx.run_slabs, 8u);
+  spaces_collect();
+  EXPECT_EQ(tls_ctx.run_count, 0u);
+  EXPECT_EQ(map_get(base), Granule::FreeHead);
+  // Bounded by the cache bound: at 0 every freed span goes to the process cache.
+  long long bound = 0;
+  ASSERT_EQ(spaces_option_get(SPACES_OPTION_SLAB_CACHE, &bound), SPACES_OK);
+  ASSERT_EQ(spaces_option_set(SPACES_OPTION_SLAB_CACHE, 0), SPACES_OK);
+  spaces_free(spaces_alloc(h, 3 * kSlabSize - 1024));
+  EXPECT_EQ(tls_ctx.run_count, 0u);
+  ASSERT_EQ(spaces_option_set(SPACES_OPTION_SLAB_CACHE, bound), SPACES_OK);
+  // At most kThreadRuns runs: the oldest goes when a fifth comes.
+  void* spans[kThreadRuns + 1];
+  for (void*& p : spans) p = spaces_alloc(h, 2 * kSlabSize - 1024);
+  for (void* p : spans) spaces_free(p);
+  EXPECT_EQ(tls_ctx.run_count, kThreadRuns);
+  EXPECT_EQ(tls_ctx.runs[0], slab_of(spans[1]));  // spans[0], the oldest, went to the process cache
+  EXPECT_EQ(spaces_heap_destroy(h), SPACES_OK);
+  spaces_collect();
+}
+
+// A thread's runs go to the process cache when it exits.
+TEST(ThreadRunsTest, ThreadExitGivesTheRunsBack) {
+  spaces_collect();
+  spaces_heap_t* h = make_heap("exit");
+  std::uintptr_t base = 0;
+  std::thread([&] {
+    void* a = spaces_alloc(h, 4 * kSlabSize - 1024);
+    base = run_base(slab_of(a));
+    spaces_free(a);
+    EXPECT_EQ(tls_ctx.run_count, 1u);
+  }).join();
+  EXPECT_EQ(map_get(base), Granule::FreeHead);
+  EXPECT_EQ(spaces_heap_destroy(h), SPACES_OK);
 }
 
 /// Three neighbouring 3-slab spans; span `cold` is freed and its pages go
@@ -187,6 +251,7 @@ std::ptrdiff_t five_slabs_after(std::size_t cold, std::size_t warm) {
   spaces_free(spans[cold]);
   spaces_collect();
   spaces_free(spans[warm]);
+  cache_flush_local();  // the thread kept it (the thread's runs): to the process cache
   void* c = spaces_alloc(h, 5 * kSlabSize - 1024);
   const auto at = static_cast<std::ptrdiff_t>(run_base(slab_of(c)) - base) / static_cast<std::ptrdiff_t>(kSlabSize);
   // The slab left over from the cold span is still a free run.

@@ -591,7 +591,8 @@ SPACES_API spaces_status_t spaces_option_set_str(const char* name,
 SPACES_API const char* spaces_option_name(spaces_option_t option) SPACES_NOEXCEPT;
 
 /** Returns memory held in the process slab cache to the OS now, as
- *  SPACES_OPTION_DECOMMIT says. Any thread. */
+ *  SPACES_OPTION_DECOMMIT says, with the spans the calling thread freed
+ *  and kept for reuse. Any thread. */
 SPACES_API void spaces_collect(void) SPACES_NOEXCEPT;
 
 #ifdef __cplusplus

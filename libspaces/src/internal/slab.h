@@ -52,6 +52,17 @@ void cache_refilled(std::uintptr_t base, std::size_t slabs) noexcept;
 void retire_header(SlabHeader* run) noexcept;
 /// Takes back one run (any length) as warm memory.
 void cache_release(SlabHeader* run) noexcept;
+/// The thread's runs: a span of exactly `slabs` slabs (2 or more) this
+/// thread freed, without the cache lock, its header zeroed but for `slabs`
+/// and still marked in use; nullptr if it kept none of that length.
+SlabHeader* cache_acquire_local(std::size_t slabs) noexcept;
+/// Keeps a freed span (2 or more slabs) for the thread's next span of its
+/// length, giving the oldest kept one to the process cache if there is no
+/// room; a span too long to keep goes there at once.
+void cache_release_local(SlabHeader* run) noexcept;
+/// Gives every run the calling thread keeps to the process cache (thread
+/// exit, malloc_trim).
+void cache_flush_local() noexcept;
 /// Takes back a whole list of runs holding `slabs` slabs in O(1): the list
 /// is spliced, its headers are not touched.
 void cache_release_list(RunList& runs, std::size_t slabs) noexcept;

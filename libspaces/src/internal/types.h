@@ -409,6 +409,10 @@ inline const char* heap_name_of(const Heap* h) noexcept {
 // ---- ThreadCtx -------------------------------------------------------------------
 
 inline constexpr std::size_t kShardCacheSize = 8;
+/// Freed spans a thread keeps (slab_cache.cpp: the thread's runs), and the
+/// slabs they may hold in all.
+inline constexpr std::size_t kThreadRuns = 4;
+inline constexpr std::size_t kThreadRunSlabs = 64;
 
 // ThreadCtx: one per thread, zero-initialised TLS (no constructor, so the
 // malloc override can use it before any static initialiser has run).
@@ -426,6 +430,11 @@ struct ThreadCtx {
   Shard* default_shard;
   Heap* route;  ///< the current heap set by spaces_thread_set_heap; nullptr: the default heap
   spaces_failure_t last_failure;
+  /// Spans this thread freed, kept for its next span of the same length
+  /// (slab_cache.cpp: the thread's runs), newest last; their slabs.
+  SlabHeader* runs[kThreadRuns];
+  std::uint32_t run_count;
+  std::uint32_t run_slabs;
   bool registered;    ///< the thread-exit hook is armed
   bool initializing;  ///< this thread runs threads_init (re-entry from libc)
 };
