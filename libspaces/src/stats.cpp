@@ -164,19 +164,24 @@ SPACES_NO_SANITIZE_ADDRESS void mark_free(const SlabHeader* s, const Block* b, s
   }
 }
 
+/// Frees the blocks on v's delayed list into their slabs, as their owners
+/// would. The links live in freed blocks, which ASan builds keep poisoned:
+/// only code that opts out of the instrumentation may read them.
+SPACES_NO_SANITIZE_ADDRESS void settle_delayed(Shard* v) noexcept {
+  std::size_t n = 0;
+  for (Block* b = take_delayed(v, &n); b != nullptr;) {
+    Block* next = read_link(b);
+    SlabHeader* s = block_of(b);
+    owner_free(s->shard.load(std::memory_order_relaxed), s, b);
+    b = next;
+  }
+}
+
 /// Hands every block the heap's other threads freed to its slab's free list,
 /// as their owners would (the heap is quiescent; heap lock held, so that no
 /// thread exits or adopts meanwhile). Slabs that become empty stay.
 void settle_remote_frees(Heap* h) noexcept {
-  for_each_shard(h, [](Shard* v) {
-    std::size_t n = 0;
-    for (Block* b = take_delayed(v, &n); b != nullptr;) {
-      Block* next = read_link(b);
-      SlabHeader* s = block_of(b);
-      owner_free(s->shard.load(std::memory_order_relaxed), s, b);
-      b = next;
-    }
-  });
+  for_each_shard(h, settle_delayed);
   for_each_shard(h, [](Shard* v) {
     for (SlabHeader* r = v->runs.front(); r != nullptr; r = r->next) {
       if (r->kind != SlabKind::Small) continue;
