@@ -160,9 +160,16 @@ bool charge(Heap* h, std::size_t bytes, std::size_t request) noexcept {
 
 namespace {
 
+/// Makes run r h's, in h's epoch.
+SlabHeader* owned_by(Heap* h, SlabHeader* r) noexcept {
+  r->heap = h;
+  r->heap_epoch = h->epoch;
+  return r;
+}
+
 /// Charges `bytes` to h, then takes the memory from `take(&err)` (the slab
-/// cache, the mini pool); an OS refusal gives the charge back. The run is
-/// h's, in h's epoch; nullptr with the failure recorded.
+/// cache, the mini pool); an OS refusal gives the charge back. nullptr with
+/// the failure recorded.
 template <class Take>
 SlabHeader* charge_and_take(Heap* h, std::size_t bytes, std::size_t request, Take&& take) noexcept {
   if (!charge(h, bytes, request)) return nullptr;
@@ -173,9 +180,7 @@ SlabHeader* charge_and_take(Heap* h, std::size_t bytes, std::size_t request, Tak
     record_failure(SPACES_E_NOMEM, h, request);
     return nullptr;
   }
-  r->heap = h;
-  r->heap_epoch = h->epoch;
-  return r;
+  return owned_by(h, r);
 }
 
 }  // namespace
@@ -184,6 +189,15 @@ SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size
                         std::size_t request) noexcept {
   if (slabs == 1 && align <= kSlabSize) {
     if (SlabHeader* r = heap_pop_retained(h)) return r;
+  }
+  // A span this thread freed (slab_cache.cpp: the thread's runs), without
+  // the cache lock; at the cap it stays kept for the next span.
+  if (slabs >= 2 && align <= kSlabSize) {
+    if (SlabHeader* r = cache_acquire_local(slabs)) {
+      if (charge(h, slabs * kSlabSize, request)) return owned_by(h, r);
+      cache_release_local(r);
+      return nullptr;
+    }
   }
   return charge_and_take(h, slabs * kSlabSize, request,
                          [&](int* err) { return cache_acquire(slabs, align, offset, err); });

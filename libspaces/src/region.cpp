@@ -13,7 +13,7 @@
 // Marks. A shard's runs list is in the order the region opened them, newest
 // first, so a mark is the list's front, the cursor and the totals; a rewind
 // pops runs until that front reappears. Live marks are a stack per shard
-// (`marks`); a mark handed out is its index and a serial unique in the heap,
+// (`marks`); a mark handed out is its index and a serial unique in the process,
 // so a mark that a rewind, reset or destroy ended, or another thread's or
 // heap's, or garbage, is refused without being followed anywhere.
 // ---------------------------------------------------------------------------

@@ -23,26 +23,6 @@
 
 namespace spaces::detail {
 
-namespace {
-
-/// A run of `slabs` slabs for a span, charged to h: one this thread freed
-/// (slab_cache.cpp: the thread's runs, no lock), else acquire_run.
-SlabHeader* acquire_span(Heap* h, std::size_t slabs, std::size_t align, std::size_t offset,
-                         std::size_t request) noexcept {
-  if (slabs < 2 || align > kSlabSize) return acquire_run(h, slabs, align, offset, request);
-  SlabHeader* r = cache_acquire_local(slabs);
-  if (r == nullptr) return acquire_run(h, slabs, align, offset, request);
-  if (!charge(h, slabs * kSlabSize, request)) {
-    cache_release_local(r);  // still free: kept for the next span
-    return nullptr;
-  }
-  r->heap = h;
-  r->heap_epoch = h->epoch;
-  return r;
-}
-
-}  // namespace
-
 SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, SlabKind kind) noexcept {
   if (align < kMinAlign) align = kMinAlign;
   // Where the block sits in its run: after the header region, at its
@@ -72,7 +52,7 @@ SlabHeader* acquire_block_run(Heap* h, std::size_t size, std::size_t align, Slab
     s->heap_epoch = h->epoch;
   } else {
     const std::size_t slabs = (offset + room + kSlabMask) >> kSlabShift;
-    s = acquire_span(h, slabs, align, offset, size);
+    s = acquire_run(h, slabs, align, offset, size);
     if (s == nullptr) return nullptr;
     s->magic = kSlabMagic;
     s->kind = kind;

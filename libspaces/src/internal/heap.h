@@ -93,8 +93,9 @@ void heap_uncharge(Heap* h, std::size_t bytes) noexcept;
 /// (heap_collect), asks other threads for their empty slabs, and runs the
 /// cap handler once. False with the failure recorded (errno ENOMEM).
 bool charge(Heap* h, std::size_t bytes, std::size_t request) noexcept;
-/// A run of `slabs` charged to h: retained slab, cache, OS. nullptr with
-/// errno and the thread's last failure set.
+/// A run of `slabs` charged to h: retained slab, a span this thread freed
+/// (the thread's runs), cache, OS. nullptr with errno and the thread's last
+/// failure set.
 SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size_t offset,
                         std::size_t request) noexcept;
 /// A mini slab (mini.cpp) charged to h: kMiniSize bytes. nullptr with errno

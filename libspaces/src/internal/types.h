@@ -313,7 +313,7 @@ struct Shard {
   bool forked;                      ///< abandoned by fork(): see shard.cpp:shard_repair_after_fork
   std::atomic<std::uint64_t> region_blocks;  ///< Region: blocks of past cursor windows and spans
   std::atomic<std::uint64_t> region_bytes;   ///< Region: their requested bytes
-  RegionMark* marks;                ///< Region: the live marks, oldest first (meta.cpp memory)
+  RegionMark* marks;                ///< Region: the live marks, oldest first (pages of their own, region.cpp)
   std::uint32_t mark_depth;         ///< live marks
   std::uint32_t mark_capacity;      ///< room in `marks`
   Shard* heap_next;                 ///< heap->shards
