@@ -83,10 +83,10 @@ primary        : IDENT '(' args? ')'                 # callExpr
                ;
 args           : expr ( ',' expr )* ;
 
-tensorLit  : '[' litItem ( ',' litItem )* ']' ;
-litItem    : NUMBER
-           | tensorLit
-           ;
+// A literal's numbers sit directly in its tensorLit, with no rule context
+// and no terminal node each (UnitToyParser::consume hands them to the
+// builder): a 1,000,000-number literal costs its tokens and its values.
+tensorLit  : '[' ( NUMBER | tensorLit ) ( ',' ( NUMBER | tensorLit ) )* ']' ;
 structLit  : '{' structItem ( ',' structItem )* '}' ;
 structItem : NUMBER
            | tensorLit

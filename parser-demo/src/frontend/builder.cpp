@@ -218,13 +218,24 @@ void Builder::exitParenExpr(ToyParser::ParenExprContext*) { parenthesize(); }
 
 // ---- Literals -----------------------------------------------------------------
 
-// tensorLit : '[' litItem ( ',' litItem )* ']' ;
+// tensorLit : '[' ( NUMBER | tensorLit ) ( ',' ( NUMBER | tensorLit ) )* ']' ;
 void Builder::enterTensorLit(ToyParser::TensorLitContext*) {
   if (st_.unwinding) return;
   lit_frames_.push_back(LitFrame{});
 }
 
-// tensorLit : '[' litItem ( ',' litItem )* ']' ;
+// The NUMBER items of a tensorLit, from UnitToyParser::consume.
+void Builder::literal_number(const Token* number_token) {
+  guarded([&] {
+    LitFrame& f = lit_frames_.back();
+    lit_values_.push_back(number(number_token));
+    if (f.kind == LitFrame::Lists) f.ragged = true;
+    if (f.kind == LitFrame::Empty) f.kind = LitFrame::Numbers;
+    ++f.items;
+  });
+}
+
+// tensorLit : '[' ( NUMBER | tensorLit ) ( ',' ( NUMBER | tensorLit ) )* ']' ;
 void Builder::exitTensorLit(ToyParser::TensorLitContext* c) {
   guarded([&] {
     LitFrame f = lit_frames_.back();
@@ -234,12 +245,10 @@ void Builder::exitTensorLit(ToyParser::TensorLitContext* c) {
     const std::size_t child_rank = f.kind == LitFrame::Lists ? f.child_rank : 0;
     lit_dims_.insert(lit_dims_.end() - static_cast<std::ptrdiff_t>(child_rank), f.items);
     if (f.ragged && !f.bad) {
-      st_.diags.error(loc_of(token(c, ToyLexer::LBRACK)),
-                      "the items of this tensor literal do not have the same shape");
+      st_.diags.error(loc_of(c->getStart()), "the items of this tensor literal do not have the same shape");
     }
     if (!lit_frames_.empty()) {
-      lit_frames_.back().child_bad = f.bad || f.ragged;
-      last_rank_ = child_rank + 1;
+      add_nested_list(lit_frames_.back(), f.bad || f.ragged, child_rank + 1);
       return;
     }
     // The outermost list: make the node.
@@ -247,38 +256,29 @@ void Builder::exitTensorLit(ToyParser::TensorLitContext* c) {
     auto values = ctx_.copy(std::span<const double>(lit_values_));
     lit_dims_.clear();
     lit_values_.clear();
-    exprs_.push_back(ctx_.make<LiteralExpr>(loc_of(token(c, ToyLexer::LBRACK)), dims, values));
+    exprs_.push_back(ctx_.make<LiteralExpr>(loc_of(c->getStart()), dims, values));
   });
 }
 
-// litItem : NUMBER | tensorLit ;
-void Builder::exitLitItem(ToyParser::LitItemContext* c) {
-  guarded([&] {
-    LitFrame& f = lit_frames_.back();
-    if (const Token* num = token(c, ToyLexer::NUMBER); num != nullptr) {
-      lit_values_.push_back(number(num));
-      if (f.kind == LitFrame::Lists) f.ragged = true;
-      if (f.kind == LitFrame::Empty) f.kind = LitFrame::Numbers;
-    } else {
-      // The nested list's dims are the last last_rank_ entries of lit_dims_.
-      f.bad = f.bad || f.child_bad;
-      if (f.kind == LitFrame::Numbers) f.ragged = true;
-      if (f.kind == LitFrame::Empty) {
-        f.kind = LitFrame::Lists;
-        f.child_rank = last_rank_;
-      } else if (f.kind == LitFrame::Lists) {
-        const std::size_t n = lit_dims_.size();
-        const bool same = last_rank_ == f.child_rank &&
-                          std::equal(lit_dims_.end() - static_cast<std::ptrdiff_t>(last_rank_), lit_dims_.end(),
-                                     lit_dims_.end() - static_cast<std::ptrdiff_t>(2 * last_rank_));
-        if (!same) f.ragged = true;
-        lit_dims_.resize(n - last_rank_);  // keep only the first item's dims
-      } else {
-        lit_dims_.resize(lit_dims_.size() - last_rank_);
-      }
-    }
-    ++f.items;
-  });
+/// Counts a nested list of rank `rank` (its dims the last `rank` entries of
+/// lit_dims_) as an item of `f`.
+void Builder::add_nested_list(LitFrame& f, bool nested_bad, std::size_t rank) {
+  f.bad = f.bad || nested_bad;
+  if (f.kind == LitFrame::Numbers) f.ragged = true;
+  if (f.kind == LitFrame::Empty) {
+    f.kind = LitFrame::Lists;
+    f.child_rank = rank;
+  } else if (f.kind == LitFrame::Lists) {
+    const std::size_t n = lit_dims_.size();
+    const bool same = rank == f.child_rank &&
+                      std::equal(lit_dims_.end() - static_cast<std::ptrdiff_t>(rank), lit_dims_.end(),
+                                 lit_dims_.end() - static_cast<std::ptrdiff_t>(2 * rank));
+    if (!same) f.ragged = true;
+    lit_dims_.resize(n - rank);  // keep only the first item's dims
+  } else {
+    lit_dims_.resize(lit_dims_.size() - rank);
+  }
+  ++f.items;
 }
 
 // structLit : '{' structItem ( ',' structItem )* '}' ;

@@ -13,6 +13,7 @@
 
 #include "parse_state.hpp"
 #include "token_window.hpp"
+#include "unit_toy_parser.hpp"
 
 #include "ToyBaseListener.h"
 #include "ToyParser.h"
@@ -35,7 +36,7 @@ namespace spacesc::frontend {
 /// exit the rule's results are the entries above its mark. Exits run
 /// inside ANTLR's scope guards, where throwing terminates: `guarded` parks
 /// a memory failure in ParseState::pending. Owner thread only.
-class Builder final : public toy::ToyBaseListener {
+class Builder final : public toy::ToyBaseListener, public LiteralSink {
  public:
   Builder(ParseState& state, TokenWindow& window) : st_(state), ctx_(state.ctx), window_(window) {}
 
@@ -88,7 +89,8 @@ class Builder final : public toy::ToyBaseListener {
 
   void enterTensorLit(toy::ToyParser::TensorLitContext*) override;
   void exitTensorLit(toy::ToyParser::TensorLitContext* c) override;
-  void exitLitItem(toy::ToyParser::LitItemContext* c) override;
+  /// A number of the innermost open tensor literal.
+  void literal_number(const antlr4::Token* number) override;
   void exitStructLit(toy::ToyParser::StructLitContext* c) override;
   void exitStructItem(toy::ToyParser::StructItemContext* c) override;
 
@@ -121,6 +123,7 @@ class Builder final : public toy::ToyBaseListener {
   inline std::span<Expr* const> take_exprs(std::size_t from);
   inline Expr* make_call(const antlr4::Token* callee);
   inline void fold(antlr4::ParserRuleContext* c);
+  void add_nested_list(LitFrame& f, bool nested_bad, std::size_t rank);
 
   ParseState& st_;
   AstContext& ctx_;
@@ -136,7 +139,6 @@ class Builder final : public toy::ToyBaseListener {
   std::vector<LitFrame> lit_frames_;
   std::vector<double> lit_values_;
   std::vector<std::uint64_t> lit_dims_;
-  std::size_t last_rank_ = 0;
 };
 
 }  // namespace spacesc::frontend

@@ -54,7 +54,6 @@ const char* rule_phrase(std::size_t rule) {
     case ToyParser::RuleShape:
       return " in a shape";
     case ToyParser::RuleTensorLit:
-    case ToyParser::RuleLitItem:
       return " in a tensor literal";
     case ToyParser::RuleStructLit:
     case ToyParser::RuleStructItem:

@@ -21,11 +21,8 @@ using toy::ToyLexer;
 namespace {
 
 /// The lexer's next token, or EOF once the error limit is reached.
-std::unique_ptr<Token> next_token(ToyLexer& lexer, UnitTokenFactory& factory, const DiagEngine& diags) {
-  if (!diags.at_limit()) return lexer.nextToken();
-  return factory.create({&lexer, lexer.getInputStream()}, Token::EOF, std::string(), Token::DEFAULT_CHANNEL,
-                        lexer.getCharIndex(), lexer.getCharIndex() - 1, lexer.getLine(),
-                        lexer.getCharPositionInLine());
+std::unique_ptr<Token> next_token(UnitToyLexer& lexer, const DiagEngine& diags) {
+  return diags.at_limit() ? lexer.make_eof() : lexer.nextToken();
 }
 
 /// Reports lexical errors (docs/toy-language.md §2.4, §2.5); false drops
@@ -125,9 +122,9 @@ void TokenWindow::fill(std::size_t n) {
   while (buf_.size() < n) {
     if (!buf_.empty() && buf_.back()->getType() == Token::EOF) return;
     try {
-      std::unique_ptr<Token> t = next_token(lexer_, factory_, state_.diags);
+      std::unique_ptr<Token> t = next_token(lexer_, state_.diags);
       if (!accept(state_, t.get())) continue;
-      static_cast<antlr4::CommonToken*>(t.get())->setTokenIndex(base_ + buf_.size());
+      static_cast<UnitToken*>(t.get())->set_token_index(base_ + buf_.size());
       buf_.push_back(std::move(t));
       ++fetched_;
     } catch (...) {
@@ -165,9 +162,8 @@ void TokenWindow::remake_lookahead(spaces::TrivialArena* arena) {
   arena->reset();
   factory_.reset_count();
   for (const Saved& s : saved_) {
-    auto t = factory_.create({&lexer_, lexer_.getInputStream()}, s.type, std::string(), Token::DEFAULT_CHANNEL,
-                             s.start, s.stop, s.line, s.column);
-    t->setTokenIndex(s.index);
+    auto t = factory_.make(s.type, s.start, s.stop, s.line, s.column);
+    static_cast<UnitToken*>(t.get())->set_token_index(s.index);
     buf_.push_back(std::move(t));
   }
 }

@@ -14,8 +14,7 @@
 
 #include "parse_state.hpp"
 #include "unit_token.hpp"
-
-#include "ToyLexer.h"
+#include "unit_toy_lexer.hpp"
 
 #include <spaces/spaces.hpp>
 
@@ -34,7 +33,7 @@ namespace spacesc::frontend {
 /// for them. Owner thread only.
 class TokenWindow final : public antlr4::TokenStream {
  public:
-  TokenWindow(toy::ToyLexer& lexer, ParseState& state, UnitTokenFactory& factory)
+  TokenWindow(UnitToyLexer& lexer, ParseState& state, UnitTokenFactory& factory)
       : lexer_(lexer), state_(state), factory_(factory) {}
   ~TokenWindow() override { release_all(); }
 
@@ -88,7 +87,7 @@ class TokenWindow final : public antlr4::TokenStream {
   void fill(std::size_t n);
   void remake_lookahead(spaces::TrivialArena* arena);
 
-  toy::ToyLexer& lexer_;
+  UnitToyLexer& lexer_;
   ParseState& state_;
   UnitTokenFactory& factory_;
   std::vector<std::unique_ptr<antlr4::Token>> buf_;

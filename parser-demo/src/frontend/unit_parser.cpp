@@ -29,6 +29,7 @@
 #include "tokens.hpp"
 #include "unit_rule_context.hpp"
 #include "unit_token.hpp"
+#include "unit_toy_lexer.hpp"
 #include "unit_toy_parser.hpp"
 
 #include "ToyLexer.h"
@@ -57,9 +58,9 @@ class UnitParser {
   UnitParser(const SourceFile& file, AstContext& ctx, DiagEngine& diags, const ParseOptions& options)
       : state_{file, diags, ctx, false, nullptr},
         chars_(file),
-        lexer_(&chars_),
+        lexer_(&chars_, factory_),
         window_(lexer_, state_, factory_),
-        parser_(&window_),
+        parser_(&window_, builder_),
         strategy_(std::make_shared<ErrorStrategy>(state_)),
         builder_(state_, window_) {
     if (options.mode == AllocMode::Arena) {
@@ -76,7 +77,6 @@ class UnitParser {
       placement_.heap = &tree_heap_;
     }
     lexer_.removeErrorListeners();
-    lexer_.setTokenFactory(&factory_);
     parser_.removeErrorListeners();
     parser_.setErrorHandler(strategy_);
     parser_.setBuildParseTree(false);
@@ -228,8 +228,8 @@ class UnitParser {
 
   ParseState state_;
   ByteStream chars_;
-  ToyLexer lexer_;
   UnitTokenFactory factory_;
+  UnitToyLexer lexer_;
   std::unique_ptr<spaces::TrivialArena> token_arena_;
   // Declared before parser_, which frees what is left in its tracker when
   // it dies: the heap must outlive it.

@@ -1,15 +1,19 @@
 // ---------------------------------------------------------------------------
 // unit_toy_parser.hpp: the generated parser, with its terminal nodes placed
-// like its rule contexts.
+// like its rule contexts, predicting with the unit's own DFAs.
 //
 // The generated parser makes rule contexts through UnitRuleContext's
 // operator new (unit_rule_context.hpp), but terminal nodes come from the
 // non-virtual Parser::createTerminalNode. Parser::consume is virtual, so
-// UnitToyParser overrides it with runtime 4.9's code, changing only the
-// node's class to UnitTerminalNode.
+// UnitToyParser overrides it with runtime 4.9's code, changing the node's
+// class to UnitTerminalNode and making none for the tokens of a tensor
+// literal, whose numbers go straight to a LiteralSink. Its simulator predicts with a UnitDfa
+// (unit_dfa.hpp).
 // ---------------------------------------------------------------------------
 #ifndef SPACESC_FRONTEND_UNIT_TOY_PARSER_HPP
 #define SPACESC_FRONTEND_UNIT_TOY_PARSER_HPP
+
+#include "unit_dfa.hpp"
 
 #include "ToyParser.h"
 
@@ -17,13 +21,30 @@
 
 namespace spacesc::frontend {
 
-/// ToyParser whose consume() makes UnitTerminalNodes. (ErrorStrategy
+/// Takes the numbers of tensor literals: the tokens consumed directly in a
+/// tensorLit get no terminal node (Toy.g4), so they are handed over as
+/// they are consumed.
+class LiteralSink {
+ public:
+  virtual void literal_number(const antlr4::Token* number) = 0;
+
+ protected:
+  ~LiteralSink() = default;
+};
+
+/// ToyParser whose consume() makes UnitTerminalNodes, except in a tensorLit,
+/// where it makes none and gives the numbers to the LiteralSink. (ErrorStrategy
 /// never enters recovery mode, so no error nodes are made.)
 class UnitToyParser final : public toy::ToyParser {
  public:
-  using toy::ToyParser::ToyParser;
+  UnitToyParser(antlr4::TokenStream* input, LiteralSink& literals);
+  ~UnitToyParser() override;
 
   antlr4::Token* consume() override;
+
+ private:
+  LiteralSink& literals_;
+  UnitDfa dfa_;
 };
 
 }  // namespace spacesc::frontend

@@ -1,0 +1,42 @@
+// ---------------------------------------------------------------------------
+// unit_toy_lexer.hpp: the generated lexer, making UnitTokens and predicting
+// with the unit's own DFAs.
+//
+// Lexer::emit and emitEOF are virtual: UnitToyLexer makes its tokens with a
+// UnitTokenFactory (40-byte UnitTokens, no text copied) instead of ANTLR's
+// CommonTokenFactory. Its simulator predicts with a UnitDfa (unit_dfa.hpp).
+// ---------------------------------------------------------------------------
+#ifndef SPACESC_FRONTEND_UNIT_TOY_LEXER_HPP
+#define SPACESC_FRONTEND_UNIT_TOY_LEXER_HPP
+
+#include "unit_dfa.hpp"
+#include "unit_token.hpp"
+
+#include "ToyLexer.h"
+
+#include <antlr4-runtime.h>
+
+#include <memory>
+
+namespace spacesc::frontend {
+
+/// ToyLexer whose tokens are UnitTokens from `factory`. Owner thread only.
+class UnitToyLexer final : public toy::ToyLexer {
+ public:
+  UnitToyLexer(antlr4::CharStream* input, UnitTokenFactory& factory);
+  ~UnitToyLexer() override;
+
+  antlr4::Token* emit() override;
+  antlr4::Token* emitEOF() override;
+  /// An EOF token where the lexer stands, without reading on (TokenWindow
+  /// ends the unit's tokens there once the error limit is reached).
+  std::unique_ptr<antlr4::Token> make_eof();
+
+ private:
+  UnitTokenFactory& factory_;
+  UnitDfa dfa_;
+};
+
+}  // namespace spacesc::frontend
+
+#endif  // SPACESC_FRONTEND_UNIT_TOY_LEXER_HPP
