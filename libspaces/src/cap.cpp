@@ -87,18 +87,19 @@ void heap_uncharge(Heap* h, std::size_t bytes) noexcept {
 
 // ---- Runs under the cap ---------------------------------------------------------
 
-void record_failure(spaces_status_t status, Heap* refused, std::size_t request) noexcept {
+void record_failure(spaces_status_t status, Heap* refused, std::size_t request, std::size_t charge) noexcept {
   spaces_failure_t& f = tls_ctx.last_failure;
   f.status = status;
   f.heap = refused != nullptr ? to_handle(refused) : nullptr;
   f.request = request;
+  f.charge = charge != 0 ? charge : request;
   f.footprint = refused != nullptr ? refused->footprint.load(std::memory_order_relaxed) : 0;
   f.cap = refused != nullptr ? refused->cap.load(std::memory_order_relaxed) : 0;
   errno = status == SPACES_E_INVALID ? EINVAL : ENOMEM;
   if (option(SPACES_OPTION_VERBOSE) != 0) {
     if (status == SPACES_E_CAP)
-      message("spaces: heap '%s': cap of %zu bytes reached (footprint %zu, request %zu)\n", refused->name,
-              f.cap, f.footprint, request);
+      message("spaces: heap '%s': cap of %zu bytes reached (footprint %zu, %zu more refused, request %zu)\n",
+              refused->name, f.cap, f.footprint, f.charge, request);
     else if (status == SPACES_E_NOMEM)
       message("spaces: the OS refused memory (request %zu)\n", request);
   }
@@ -153,7 +154,7 @@ bool charge(Heap* h, std::size_t bytes, std::size_t request) noexcept {
       handler_ran = true;
       if (refused->cap_handler(to_handle(refused), request, refused->cap_handler_arg) == SPACES_CAP_RETRY) continue;
     }
-    record_failure(SPACES_E_CAP, refused, request);
+    record_failure(SPACES_E_CAP, refused, request, bytes);
     return false;
   }
 }

@@ -123,9 +123,9 @@ enum class StageStatus : std::uint8_t { Continue, Stop };
 /// failure happens in (and names) the same phase as ever.
 class Unit {
  public:
-  Unit(const std::string& path, const Options& options, UnitResult& result)
-      : path_(path), options_(options), result_(result),
-        heap_(spaces::HeapOptions().name("unit").cap(options.mem_cap)) {}
+  Unit(const std::string& path, const Options& options)
+      : path_(path), options_(options), heap_(spaces::HeapOptions().name("unit").cap(options.mem_cap)),
+        route_(heap_) {}
 
   /// The stages in order; --emit decides where the unit stops.
   void run() {
@@ -139,10 +139,24 @@ class Unit {
     execute();
   }
 
-  /// Appends --stats to the unit's error stream.
-  void report_stats() { append_stats(result_.err, path_, options_, stats_, reached_); }
+  /// Hands the output, the diagnostics and --stats to `sink`, routed back
+  /// to the heap the thread was on before the unit.
+  void deliver(UnitSink& sink) {
+    const spaces::ScopedHeap back(route_.previous());
+    std::string stats;
+    if (options_.stats && result_.status != ExitStatus::Usage) stats = stats_text();
+    sink.deliver(result_.out, result_.err, stats, result_.status);
+  }
+
+  /// The --stats text as the unit stands (after a memory failure too), in
+  /// the heap the thread was on before the unit.
+  std::string stats_outside() {
+    const spaces::ScopedHeap back(route_.previous());
+    return stats_text();
+  }
 
   Phase phase() const noexcept { return phase_; }
+  const spaces::Heap& heap() const noexcept { return heap_; }
 
  private:
   // ---- Stages ----
@@ -185,7 +199,6 @@ class Unit {
       result_.status = ExitStatus::Errors;
     }
     teardown_ast();
-    finish(Emit::Ast);
   }
 
   /// The static rules; an error ends the unit.
@@ -201,6 +214,7 @@ class Unit {
   /// throws).
   StageStatus lower() {
     phase_ = Phase::Lowering;
+    reached_ = Emit::Ir;
     const auto t0 = Clock::now();
     ir_.emplace(&heap_);
     program_ = lower_module(*module_, *ir_);
@@ -226,24 +240,33 @@ class Unit {
     phase_ = Phase::Printing;
     ir::print_module(program_, result_.out);
     teardown_ir();
-    finish(Emit::Ir);
   }
 
   /// Runs main; an evaluation error ends the unit.
   void execute() {
     phase_ = Phase::Running;
+    reached_ = Emit::Run;
     const auto t0 = Clock::now();
     const bool ran = run_module(program_, &heap_, diags_, result_.out, &stats_.run);
     stats_.t_run = ms_since(t0);
     teardown_ir();
-    if (!ran) {
-      fail();
-      return;
-    }
-    finish(Emit::Run);
+    if (!ran) fail();
   }
 
   // ---- Bookkeeping ----
+
+  /// The --stats text, with the numbers of whatever is alive brought up to date.
+  std::string stats_text() {
+    if (ast_) record_ast();
+    if (ir_) {
+      stats_.ir_insts = ir_->inst_count();
+      stats_.ir_heap = ir_->heap_stats();
+    }
+    stats_.unit_heap = heap_.stats();
+    std::string s;
+    append_stats(s, path_, options_, stats_, reached_);
+    return s;
+  }
 
   void record_ast() {
     stats_.ast_nodes = ast_->node_count();
@@ -273,15 +296,13 @@ class Unit {
     return StageStatus::Stop;
   }
 
-  void finish(Emit reached) {
-    reached_ = reached;
-    stats_.unit_heap = heap_.stats();
-  }
-
   const std::string& path_;
   const Options& options_;
-  UnitResult& result_;
   spaces::Heap heap_;  // declared first: the heaps below are its children
+  // The thread allocates from heap_ from here on, until the unit dies: every
+  // member below, and all they allocate, lives in heap_.
+  spaces::ScopedHeap route_;
+  UnitResult result_;
   std::optional<spaces::TrivialArena> source_;  // the file's bytes, until the unit ends
   SourceFile file_{};
   DiagEngine diags_{file_};
@@ -323,26 +344,88 @@ std::string format_size(std::size_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 
-UnitResult run_unit(const std::string& path, const Options& options) {
-  UnitResult result;
-  std::optional<Unit> unit;
-  try {
-    unit.emplace(path, options, result);
-    unit->run();
-    if (options.stats && result.status != ExitStatus::Usage) unit->report_stats();
-    return result;
-  } catch (const spaces::cap_exceeded& e) {
-    result.out.clear();
-    result.err += path + ": error: memory cap of " + format_size(e.cap()) + " exceeded while " +
-                  phase_text(unit ? unit->phase() : Phase::Reading) + " (footprint " + std::to_string(e.footprint()) +
-                  ", request " + std::to_string(e.request()) + ")\n";
-  } catch (const std::bad_alloc&) {
-    result.out.clear();
-    result.err += path + ": error: out of memory while " +
-                  std::string(phase_text(unit ? unit->phase() : Phase::Reading)) + "\n";
+namespace {
+
+/// Why a unit stopped short of memory: copied out of the exception inside
+/// the handler, where nothing may be allocated or freed in the unit's heap
+/// (the exception object itself may be one of its blocks).
+struct MemoryFailure {
+  bool failed = false;
+  bool at_cap = false;  // else the OS refused
+  Phase phase = Phase::Reading;
+  std::size_t cap = 0, footprint = 0, refused = 0, request = 0;
+};
+
+/// Fills `f` for an allocation failure of the calling thread: the facade's
+/// cap_exceeded, or a routed malloc or operator new whose failure the
+/// thread's last failure record describes.
+void record_memory_failure(const std::bad_alloc& e, Phase phase, MemoryFailure& f) noexcept {
+  f.failed = true;
+  f.phase = phase;
+  spaces_failure_t last{};
+  spaces_last_failure(&last);
+  if (const auto* cap = dynamic_cast<const spaces::cap_exceeded*>(&e); cap != nullptr) {
+    f.at_cap = true;
+    f.cap = cap->cap();
+    f.footprint = cap->footprint();
+    f.request = cap->request();
+    f.refused = last.status == SPACES_E_CAP ? last.charge : cap->request();
+  } else if (last.status == SPACES_E_CAP) {
+    f.at_cap = true;
+    f.cap = last.cap;
+    f.footprint = last.footprint;
+    f.request = last.request;
+    f.refused = last.charge;
   }
-  result.status = ExitStatus::CapExceeded;
-  return result;
+}
+
+/// The message for a unit that stopped short of memory.
+std::string memory_failure_text(const std::string& path, const MemoryFailure& f) {
+  const char* phase = phase_text(f.phase);
+  if (!f.at_cap) return path + ": error: out of memory while " + phase + "\n";
+  std::string s = path + ": error: memory cap of " + format_size(f.cap) + " exceeded while " + phase +
+                  " (footprint " + std::to_string(f.footprint) + ", " + std::to_string(f.refused) + " more refused";
+  if (f.request != f.refused) s += " for a request of " + std::to_string(f.request);
+  return s + ")\n";
+}
+
+/// Collects a unit's result into a UnitResult in the caller's heap.
+class ResultSink final : public UnitSink {
+ public:
+  void deliver(std::string_view out, std::string_view err, std::string_view stats, ExitStatus status) override {
+    result.out.assign(out);
+    result.err.assign(err);
+    result.err.append(stats);
+    result.status = status;
+  }
+  UnitResult result;
+};
+
+}  // namespace
+
+void run_unit(const std::string& path, const Options& options, UnitSink& sink) {
+  MemoryFailure failure;
+  std::string stats;
+  try {
+    Unit unit(path, options);
+    try {
+      unit.run();
+    } catch (const std::bad_alloc& e) {
+      record_memory_failure(e, unit.phase(), failure);
+    }
+    // Outside the handler, the exception freed: the unit is whole again.
+    if (!failure.failed) return unit.deliver(sink);
+    if (options.stats) stats = unit.stats_outside();
+  } catch (const std::bad_alloc& e) {  // the unit's heap or its route could not be made
+    record_memory_failure(e, Phase::Reading, failure);
+  }
+  sink.deliver({}, memory_failure_text(path, failure), stats, ExitStatus::CapExceeded);
+}
+
+UnitResult run_unit(const std::string& path, const Options& options) {
+  ResultSink sink;
+  run_unit(path, options, sink);
+  return std::move(sink.result);
 }
 
 bool check_inputs(std::span<const std::string> paths, std::string& err) {
@@ -366,19 +449,65 @@ bool check_inputs(std::span<const std::string> paths, std::string& err) {
   return true;
 }
 
+namespace {
+
+/// Writes the units' results to the process streams in command-line order.
+/// A unit delivers from its own thread, once every unit before it has
+/// written: it keeps its memory until then, so at most `-j` units are alive.
+class OrderedSink {
+ public:
+  OrderedSink(std::FILE* out, std::FILE* err) : out_(out), err_(err) {}
+
+  /// The sink for unit `index`.
+  class Turn final : public UnitSink {
+   public:
+    Turn(OrderedSink& owner, std::size_t index) : owner_(owner), index_(index) {}
+    void deliver(std::string_view out, std::string_view err, std::string_view stats, ExitStatus status) override {
+      owner_.write(index_, out, err, stats, status);
+    }
+
+   private:
+    OrderedSink& owner_;
+    std::size_t index_;
+  };
+
+  ExitStatus status() const noexcept { return status_; }
+
+ private:
+  void write(std::size_t index, std::string_view out, std::string_view err, std::string_view stats,
+             ExitStatus status) {
+    std::unique_lock<std::mutex> lock(mu_);
+    turn_changed_.wait(lock, [&] { return next_ == index; });
+    std::fwrite(out.data(), 1, out.size(), out_);
+    std::fflush(out_);
+    std::fwrite(err.data(), 1, err.size(), err_);
+    std::fwrite(stats.data(), 1, stats.size(), err_);
+    std::fflush(err_);
+    status_ = static_cast<ExitStatus>(std::max(static_cast<int>(status_), static_cast<int>(status)));
+    ++next_;
+    turn_changed_.notify_all();
+  }
+
+  std::FILE* out_;
+  std::FILE* err_;
+  std::mutex mu_;
+  std::condition_variable turn_changed_;
+  std::size_t next_ = 0;  // the unit whose turn it is
+  ExitStatus status_ = ExitStatus::Ok;
+};
+
+}  // namespace
+
 ExitStatus run_units(std::span<const std::string> paths, const Options& options, std::FILE* out, std::FILE* err) {
   const std::size_t n = paths.size();
-  std::vector<std::optional<UnitResult>> results(n);
-  std::mutex mu;
-  std::condition_variable ready;
+  OrderedSink sink(out, err);
   std::atomic<std::size_t> next{0};
-
+  // Units are taken in order, so the unit a worker waits on to write is
+  // always being compiled or written by another: the wait ends.
   auto worker = [&] {
     for (std::size_t i = next++; i < n; i = next++) {
-      UnitResult r = run_unit(paths[i], options);
-      std::lock_guard<std::mutex> lock(mu);
-      results[i] = std::move(r);
-      ready.notify_all();
+      OrderedSink::Turn turn(sink, i);
+      run_unit(paths[i], options, turn);
     }
   };
   const unsigned jobs = std::max(1u, std::min<unsigned>(options.jobs, static_cast<unsigned>(n)));
@@ -388,22 +517,8 @@ ExitStatus run_units(std::span<const std::string> paths, const Options& options,
     if (start_thread(worker, t)) pool.push_back(t);
   }
   if (pool.empty()) worker();  // no thread to be had: run here
-
-  ExitStatus status = ExitStatus::Ok;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::unique_lock<std::mutex> lock(mu);
-    ready.wait(lock, [&] { return results[i].has_value(); });
-    UnitResult r = std::move(*results[i]);
-    results[i].reset();
-    lock.unlock();
-    std::fwrite(r.out.data(), 1, r.out.size(), out);
-    std::fflush(out);
-    std::fwrite(r.err.data(), 1, r.err.size(), err);
-    std::fflush(err);
-    status = static_cast<ExitStatus>(std::max(static_cast<int>(status), static_cast<int>(r.status)));
-  }
   for (pthread_t t : pool) pthread_join(t, nullptr);
-  return status;
+  return sink.status();
 }
 
 }  // namespace spacesc

@@ -58,6 +58,7 @@ TEST_F(CapTest, FillUntilRefusedThenTheCapHolds) {
   EXPECT_EQ(f.status, SPACES_E_CAP);
   EXPECT_EQ(f.heap, heap.get());
   EXPECT_EQ(f.request, 48u);
+  EXPECT_EQ(f.charge, kSlab);  // what the cap refused: the slab the 48 bytes needed
   EXPECT_EQ(f.footprint, kCap);
   EXPECT_EQ(f.cap, kCap);
   for (std::size_t i = 0; i < blocks.size(); ++i)

@@ -467,6 +467,9 @@ void Fuzzer::check_failure(HeapModel& m, std::size_t request, std::size_t size, 
   CHECK(need > f.cap || f.footprint > f.cap - need,
         "%s(%zu, align %zu) in '%s' refused by '%s' with room: footprint %zu + at most %zu <= cap %zu", what, size,
         align, m.name.c_str(), r.name.c_str(), f.footprint, need, f.cap);
+  CHECK(f.charge <= need && f.charge > f.cap - std::min(f.cap, f.footprint),
+        "%s(%zu, align %zu) in '%s': failure record's charge %zu (at most %zu) does not explain the refusal at "
+        "footprint %zu, cap %zu", what, size, align, m.name.c_str(), f.charge, need, f.footprint, f.cap);
   CHECK(s.cap_failures > r.last_cap_failures, "%s: '%s' refused but cap_failures stayed %zu", what, r.name.c_str(),
         s.cap_failures);
   if (r.handler != Handler::None)

@@ -41,7 +41,7 @@ void expect_middle_unit_over_cap(const std::string& name, const std::string& sou
   EXPECT_EQ(r.out, "1.000000 2.000000 3.000000 ");
   const std::string message = std::regex_replace(name, std::regex("\\."), "\\.") + ": error: memory cap of " +
                               std::to_string(cap_mib) +
-                              " MiB exceeded while parsing \\(footprint [0-9]+, request [0-9]+\\)\n";
+                              " MiB exceeded while parsing \\(footprint [0-9]+, 65536 more refused for a request of [0-9]+\\)\n";
   EXPECT_TRUE(std::regex_match(r.err, std::regex(message))) << r.err;
 }
 

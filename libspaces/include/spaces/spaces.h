@@ -384,6 +384,8 @@ typedef struct spaces_failure_s {
   size_t request;         /**< bytes the caller asked for */
   size_t footprint;       /**< that heap's footprint when it refused */
   size_t cap;             /**< that heap's cap when it refused */
+  size_t charge;          /**< bytes the refusal was about: at a cap, the slab, span or
+                               mini slab the request needed; otherwise `request` */
 } spaces_failure_t;
 
 /** Copies the calling thread's most recent allocation failure into `out`

@@ -102,7 +102,7 @@ SlabHeader* acquire_run(Heap* h, std::size_t slabs, std::size_t align, std::size
 /// and the thread's last failure set.
 SlabHeader* acquire_mini(Heap* h, std::size_t request) noexcept;
 /// Records a failed allocation for spaces_last_failure and sets errno.
-void record_failure(spaces_status_t status, Heap* refused, std::size_t request) noexcept;
+void record_failure(spaces_status_t status, Heap* refused, std::size_t request, std::size_t charge = 0) noexcept;
 
 // ---- span.cpp: blocks too big for a small class -------------------------------
 

@@ -4,10 +4,15 @@
 // run_unit() owns a unit's memory: a capped heap (--mem-cap) with child
 // heaps for the source bytes, the tokens, the AST, the IR and the values of
 // the run. The AST heap is destroyed right after lowering, the others when
-// the unit ends. A unit never writes to the process streams: its output and
-// diagnostics are buffered in a UnitResult, so that a unit with an error
-// prints nothing (docs/toy-language.md §7.2) and parallel units (-j) still print
-// in command-line order.
+// the unit ends. The unit's thread routes its allocations into the unit's
+// heap for the unit's whole life (spaces::ScopedHeap): with the malloc
+// replacement in the process (spacesc links it), ANTLR's and the standard
+// library's allocations, the diagnostics and the output count against the
+// cap too. A unit never writes to the process streams: its output and
+// diagnostics are buffered in its heap and handed to a UnitSink before the
+// heap goes, so that a unit with an error prints nothing
+// (docs/toy-language.md §7.2) and parallel units (-j) still print in
+// command-line order.
 // ---------------------------------------------------------------------------
 #ifndef SPACESC_DRIVER_HPP
 #define SPACESC_DRIVER_HPP
@@ -53,7 +58,26 @@ struct UnitResult {
   ExitStatus status = ExitStatus::Ok;
 };
 
-/// Compiles (and with Emit::Run runs) the file at `path`. Never throws.
+/// Receives what one unit produced, while the unit's memory is still alive
+/// (the views point into it); the calling thread is routed back to the heap
+/// it was on before the unit started, so what deliver() allocates is not
+/// the unit's.
+class UnitSink {
+ public:
+  /// `out` is for standard output (empty after any error); `err` holds the
+  /// diagnostics, `stats` the --stats text (empty without --stats).
+  virtual void deliver(std::string_view out, std::string_view err, std::string_view stats, ExitStatus status) = 0;
+
+ protected:
+  ~UnitSink() = default;
+};
+
+/// Compiles (and with Emit::Run runs) the file at `path`, then calls
+/// `sink.deliver` once. Never throws, unless deliver() does.
+void run_unit(const std::string& path, const Options& options, UnitSink& sink);
+
+/// run_unit into a UnitResult (err is the diagnostics, then --stats), in the
+/// caller's heap.
 UnitResult run_unit(const std::string& path, const Options& options);
 
 /// Checks that every path names a readable regular file; otherwise
