@@ -124,7 +124,7 @@ enum class StageStatus : std::uint8_t { Continue, Stop };
 class Unit {
  public:
   Unit(const std::string& path, const Options& options)
-      : path_(path), options_(options), heap_(spaces::HeapOptions().name("unit").cap(options.mem_cap)),
+      : path_(path), options_(options), heap_(spaces::HeapOptions().name("unit").cap(options.mem_cap).tiny()),
         route_(heap_) {}
 
   /// The stages in order; --emit decides where the unit stops.

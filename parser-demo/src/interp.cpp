@@ -91,7 +91,7 @@ class ValueHeap {
  private:
   static spaces::HeapOptions make_options(const spaces::Heap* parent) {
     spaces::HeapOptions o;
-    o.name("values").single_threaded();
+    o.name("values").single_threaded().tiny();
     if (parent != nullptr) o.parent(*parent);
     return o;
   }

@@ -10,6 +10,8 @@
 
 #include <spaces/spaces.hpp>
 
+#include "test_util.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -30,14 +32,17 @@ std::size_t unit_heap_allocations(const std::string& stats) {
 
 // run_unit routes the unit's thread into the unit's heap: ANTLR's vectors
 // and prediction caches, the standard library's strings, the diagnostics
-// and the output are allocated there, and nothing in the default heap, on
-// the very first compile (each unit predicts with its own DFAs). The
-// result is copied into the heap the caller was on.
+// and the output are allocated there, and nothing in the default heap (each
+// unit predicts with its own DFAs). The result is copied into the heap the
+// caller was on.
 TEST(RoutedFrontendTest, AUnitAllocatesFromItsOwnHeapAndHandsItsResultToTheCaller) {
   const std::string path = std::string(SPACESC_EXAMPLES_DIR) + "/nested_struct.toy";
   spacesc::Options options;
   options.emit = spacesc::Emit::Run;
   options.stats = true;
+  // The first unit of the process fills the shared ATN's follow sets, once,
+  // in the default heap (unit_dfa.hpp:share_follow_sets).
+  ASSERT_EQ(spacesc::run_unit(path, options).status, spacesc::ExitStatus::Ok);
   spaces::Heap domain(spaces::HeapOptions().name("caller-domain"));
   spaces_heap_t* def = spaces_default_heap();
   const spaces_stats_t def_before = stats_of(def);
@@ -72,11 +77,12 @@ TEST(RoutedFrontendTest, AUnitAllocatesFromItsOwnHeapAndHandsItsResultToTheCalle
   EXPECT_EQ(def_after.live_blocks, def_before.live_blocks + 2);
 }
 
-// Units leave nothing behind in the process: the tenth compile of a program
-// allocates nothing in the default heap either.
+// Units leave nothing behind in the process: ten compiles of a program
+// allocate nothing in the default heap (but the follow sets of the first).
 TEST(RoutedFrontendTest, RepeatedUnitsLeaveNothingInTheDefaultHeap) {
   const std::string path = std::string(SPACESC_EXAMPLES_DIR) + "/worked.toy";
   spacesc::Options options;
+  ASSERT_EQ(spacesc::run_unit(path, options).status, spacesc::ExitStatus::Ok);
   spaces::Heap domain(spaces::HeapOptions().name("caller-domain"));
   const spaces_stats_t def_before = stats_of(spaces_default_heap());
   {
@@ -92,4 +98,52 @@ TEST(RoutedFrontendTest, RepeatedUnitsLeaveNothingInTheDefaultHeap) {
   EXPECT_EQ(domain_after.live_blocks, 0u);
 }
 
+/// A unit under every cap from 64 KiB to `top` in steps of `step` (slab
+/// acquisitions happen at 64 KiB and 4 KiB granularity, so this fails the
+/// unit at every point where its memory grows, ANTLR's allocations
+/// included): each run either matches the uncapped run exactly or stops with
+/// status 3 and the cap message, and leaves nothing in the default heap.
+void sweep_caps(const std::string& path, std::size_t top, std::size_t step) {
+  spacesc::Options options;
+  const spacesc::UnitResult free_run = spacesc::run_unit(path, options);
+  const std::string name = path.substr(path.rfind('/') + 1);
+  std::size_t capped = 0, ran = 0;
+  for (std::size_t cap = 64 * 1024; cap <= top; cap += step) {
+    options.mem_cap = cap;
+    const spaces_stats_t before = stats_of(spaces_default_heap());
+    {
+      const spacesc::UnitResult r = spacesc::run_unit(path, options);
+      if (r.status == spacesc::ExitStatus::CapExceeded) {
+        ++capped;
+        ASSERT_EQ(r.out, "") << "cap " << cap;
+        ASSERT_EQ(r.err.find("error: memory cap of " + spacesc::format_size(cap) + " exceeded while "),
+                  path.size() + 2)
+            << r.err;
+      } else {
+        ++ran;
+        ASSERT_EQ(r.status, free_run.status) << "cap " << cap << ": " << r.err;
+        ASSERT_EQ(r.out, free_run.out) << "cap " << cap;
+        ASSERT_EQ(r.err, free_run.err) << "cap " << cap;
+      }
+    }
+    const spaces_stats_t after = stats_of(spaces_default_heap());
+    ASSERT_EQ(after.live_blocks, before.live_blocks) << name << " under a cap of " << cap;
+  }
+  EXPECT_GT(capped, 4u) << name;  // the sweep reaches below what the unit needs...
+  EXPECT_GT(ran, 0u) << name;     // ...and above it
+}
+
+TEST(RoutedCapSweepTest, EveryCapRunsTheProgramOrStopsItCleanly) {
+  sweep_caps(std::string(SPACESC_EXAMPLES_DIR) + "/worked.toy", 2 << 20, 16 * 1024);
+}
+
+// The same with syntax and static errors to report: the diagnostics' memory
+// is the unit's too.
+TEST(RoutedCapSweepTest, EveryCapReportsTheErrorsOrStopsCleanly) {
+  spacesc::test::ScratchDir dir;
+  dir.write("bad.toy",
+            "def f(a) {\n  return a +;\n}\n"
+            "def main() {\n  var s = {1, [1, 2]};\n  print(g(1));\n  var x<2> = [1, 2, 3];\n}\n");
+  sweep_caps(dir.path() + "/bad.toy", 2 << 20, 16 * 1024);
+}
 }  // namespace

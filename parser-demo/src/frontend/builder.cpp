@@ -30,7 +30,7 @@ using toy::ToyParser;
 /// any exception `f` throws in ParseState::pending.
 template <class F>
 void Builder::guarded(F&& f) noexcept {
-  if (st_.unwinding || st_.pending) return;
+  if (st_.unwinding() || st_.pending) return;
   try {
     f();
   } catch (...) {
@@ -45,7 +45,6 @@ void Builder::begin_item() {
   lit_frames_.clear();
   lit_values_.clear();
   lit_dims_.clear();
-  st_.unwinding = false;
 }
 
 void Builder::enterEveryRule(antlr4::ParserRuleContext*) {
@@ -220,7 +219,7 @@ void Builder::exitParenExpr(ToyParser::ParenExprContext*) { parenthesize(); }
 
 // tensorLit : '[' ( NUMBER | tensorLit ) ( ',' ( NUMBER | tensorLit ) )* ']' ;
 void Builder::enterTensorLit(ToyParser::TensorLitContext*) {
-  if (st_.unwinding) return;
+  if (st_.unwinding()) return;
   lit_frames_.push_back(LitFrame{});
 }
 
@@ -312,7 +311,7 @@ inline void Builder::push_number(const Token* t) {
 }
 
 inline void Builder::parenthesize() {
-  if (st_.unwinding || st_.pending || exprs_.empty()) return;
+  if (st_.unwinding() || st_.pending || exprs_.empty()) return;
   exprs_.back()->set_parenthesized();
 }
 

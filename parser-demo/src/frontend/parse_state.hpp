@@ -31,12 +31,19 @@ struct ParseState {
   const SourceFile& file;
   DiagEngine& diags;
   AstContext& ctx;
-  /// Set before any exception leaves generated code: listener callbacks
-  /// that run while the stack unwinds must then do nothing.
-  bool unwinding = false;
   /// A memory failure met where throwing is not allowed (listener exits
   /// run inside ANTLR's scope guards); rethrown at the next safe point.
   std::exception_ptr pending;
+  /// std::uncaught_exceptions() when the parse began (not 0 if it runs in
+  /// a destructor during unwinding).
+  int exceptions_at_start = std::uncaught_exceptions();
+
+  /// Whether an exception is unwinding the parse. Listener callbacks run in
+  /// ANTLR's scope guards on the way out too, and must then do nothing. The
+  /// exception may be a syntax error's SyntaxAbandon, the nesting limit's,
+  /// or any allocation failing at the cap: the unit's thread is routed into
+  /// its heap, so every malloc of the runtime can throw.
+  bool unwinding() const noexcept { return std::uncaught_exceptions() > exceptions_at_start; }
 };
 
 }  // namespace spacesc::frontend

@@ -87,7 +87,6 @@ std::string describe(const SourceFile& file, const Token* t) {
 Token* ErrorStrategy::recoverInline(antlr4::Parser* parser) { throw antlr4::InputMismatchException(parser); }
 
 void ErrorStrategy::recover(antlr4::Parser*, std::exception_ptr) {
-  state_.unwinding = true;
   throw SyntaxAbandon{};
 }
 

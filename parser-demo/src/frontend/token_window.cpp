@@ -58,7 +58,6 @@ void count_bracket(ParseState& state, std::uint32_t& depth, const Token* t) {
       if (++depth > kMaxNesting) {
         state.diags.error(loc_of(t), "brackets nested deeper than " + std::to_string(kMaxNesting) +
                                          " levels; the parser stops here");
-        state.unwinding = true;
         throw NestingAbandon{};
       }
       break;
@@ -116,21 +115,15 @@ std::string TokenWindow::getText(Token* start, Token* stop) {
 
 // ---- Fetching -------------------------------------------------------------------
 
-/// Fetches tokens until the window holds `n` (or ends at EOF). Any
-/// exception marks the parse as unwinding on its way out.
+/// Fetches tokens until the window holds `n` (or ends at EOF).
 void TokenWindow::fill(std::size_t n) {
   while (buf_.size() < n) {
     if (!buf_.empty() && buf_.back()->getType() == Token::EOF) return;
-    try {
-      std::unique_ptr<Token> t = next_token(lexer_, state_.diags);
-      if (!accept(state_, t.get())) continue;
-      static_cast<UnitToken*>(t.get())->set_token_index(base_ + buf_.size());
-      buf_.push_back(std::move(t));
-      ++fetched_;
-    } catch (...) {
-      state_.unwinding = true;
-      throw;
-    }
+    std::unique_ptr<Token> t = next_token(lexer_, state_.diags);
+    if (!accept(state_, t.get())) continue;
+    static_cast<UnitToken*>(t.get())->set_token_index(base_ + buf_.size());
+    buf_.push_back(std::move(t));
+    ++fetched_;
   }
 }
 

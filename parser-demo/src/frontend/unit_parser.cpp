@@ -56,7 +56,7 @@ using toy::ToyParser;
 class UnitParser {
  public:
   UnitParser(const SourceFile& file, AstContext& ctx, DiagEngine& diags, const ParseOptions& options)
-      : state_{file, diags, ctx, false, nullptr},
+      : state_{file, diags, ctx, nullptr},
         chars_(file),
         lexer_(&chars_, factory_),
         window_(lexer_, state_, factory_),
@@ -71,10 +71,9 @@ class UnitParser {
       // Contexts and terminal nodes are freed one by one at every tracker
       // reset; a general heap reuses their blocks for the next item.
       spaces::HeapOptions t;
-      t.name("contexts").single_threaded();  // one unit parses on one thread
+      t.name("contexts").single_threaded().tiny();  // one unit parses on one thread
       if (options.parent != nullptr) t.parent(*options.parent);
       tree_heap_ = spaces::Heap(t);
-      placement_.heap = &tree_heap_;
     }
     lexer_.removeErrorListeners();
     parser_.removeErrorListeners();
@@ -87,7 +86,7 @@ class UnitParser {
 
   ModuleDecl* run(ParseStats* stats) {
     const TokenArenaScope token_scope(token_arena_.get());
-    const ParseTreeScope tree_scope(&placement_);
+    const ParseTreeScope tree_scope(tree_heap_.alive() ? &tree_heap_ : nullptr);
     try {
       module();
     } catch (const NestingAbandon&) {
@@ -234,9 +233,6 @@ class UnitParser {
   // Declared before parser_, which frees what is left in its tracker when
   // it dies: the heap must outlive it.
   spaces::Heap tree_heap_;  // rule contexts and terminal nodes (arena mode)
-  // Installed in both modes: with no heap (--alloc=new) it still marks the
-  // parse as unwinding when the global allocator throws.
-  ParseTreePlacement placement_{nullptr, &state_.unwinding};
   TokenWindow window_;
   UnitToyParser parser_;
   std::shared_ptr<ErrorStrategy> strategy_;

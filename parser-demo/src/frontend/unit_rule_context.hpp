@@ -26,29 +26,17 @@
 
 namespace spacesc {
 
-/// Where the calling thread's parse-tree objects go while a parse runs.
-struct ParseTreePlacement {
-  spaces::Heap* heap = nullptr;  ///< a general heap; nullptr: the global allocator
-  bool* unwinding = nullptr;     ///< set before an allocation failure leaves operator new
-};
-
 namespace detail {
 
-/// The calling thread's placement; a thread-local because operator new is
-/// static. Each unit parses on one thread.
-inline constinit thread_local const ParseTreePlacement* tls_parse_tree_placement = nullptr;
+/// The general heap the calling thread's parse-tree objects go to while a
+/// parse runs (ParseTreeScope); nullptr: the global allocator. A
+/// thread-local because operator new is static. Each unit parses on one
+/// thread.
+inline constinit thread_local spaces::Heap* tls_parse_tree_heap = nullptr;
 
 inline void* parse_tree_allocate(std::size_t n) {
-  const ParseTreePlacement* p = tls_parse_tree_placement;
-  if (p == nullptr) return ::operator new(n);
-  try {
-    return p->heap != nullptr ? p->heap->allocate(n) : ::operator new(n);
-  } catch (...) {
-    // The exception leaves through generated code whose scope guards call
-    // the listeners: they must know the parse is being abandoned.
-    if (p->unwinding != nullptr) *p->unwinding = true;
-    throw;
-  }
+  spaces::Heap* heap = tls_parse_tree_heap;
+  return heap != nullptr ? heap->allocate(n) : ::operator new(n);
 }
 
 /// Frees a block from parse_tree_allocate, whichever way it was made: a
@@ -63,19 +51,19 @@ inline void parse_tree_deallocate(void* p) noexcept {
 
 }  // namespace detail
 
-/// Installs `placement` for the calling thread for the scope's lifetime.
+/// Makes `heap` (nullptr: the global allocator) the calling thread's heap
+/// for parse-tree objects for the scope's lifetime.
 class ParseTreeScope {
  public:
-  explicit ParseTreeScope(const ParseTreePlacement* placement) noexcept
-      : previous_(detail::tls_parse_tree_placement) {
-    detail::tls_parse_tree_placement = placement;
+  explicit ParseTreeScope(spaces::Heap* heap) noexcept : previous_(detail::tls_parse_tree_heap) {
+    detail::tls_parse_tree_heap = heap;
   }
-  ~ParseTreeScope() { detail::tls_parse_tree_placement = previous_; }
+  ~ParseTreeScope() { detail::tls_parse_tree_heap = previous_; }
   ParseTreeScope(const ParseTreeScope&) = delete;
   ParseTreeScope& operator=(const ParseTreeScope&) = delete;
 
  private:
-  const ParseTreePlacement* previous_;
+  spaces::Heap* previous_;
 };
 
 /// The base of every rule context of the Toy parser (Toy.g4's

@@ -10,6 +10,7 @@ namespace spacesc::frontend {
 
 UnitToyParser::UnitToyParser(antlr4::TokenStream* input, LiteralSink& literals)
     : ToyParser(input), literals_(literals), dfa_(getATN()) {
+  share_follow_sets(getATN());
   delete _interpreter;  // ToyParser's, on the shared DFAs
   _interpreter = new antlr4::atn::ParserATNSimulator(this, getATN(), dfa_.decisions, dfa_.contexts);
 }
