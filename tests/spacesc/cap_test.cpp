@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <string>
+#include <vector>
 
 namespace spacesc {
 namespace {
@@ -103,6 +105,56 @@ TEST(CapLimitTest, RunOverCapNamesRunningPhase) {
   EXPECT_EQ(r.status, ExitStatus::CapExceeded);
   EXPECT_EQ(r.out, "");
   EXPECT_TRUE(r.err.find("t.toy: error: memory cap of 4 MiB exceeded while running (footprint ") == 0) << r.err;
+}
+
+/// The numbers of the `  heap NAME ...` line of a --stats text: allocations,
+/// live bytes, live blocks, footprint, peak, slabs; empty if absent.
+std::vector<std::size_t> heap_line(const std::string& stats, const std::string& name) {
+  const std::regex line("  heap " + name +
+                        " +([0-9]+) allocations; live ([0-9]+) bytes in ([0-9]+) blocks; footprint ([0-9]+), "
+                        "peak ([0-9]+), slabs ([0-9]+)\n");
+  std::smatch m;
+  if (!std::regex_search(stats, m, line)) return {};
+  std::vector<std::size_t> v;
+  for (std::size_t i = 1; i < m.size(); ++i) v.push_back(std::stoul(m[i].str()));
+  return v;
+}
+
+// --stats is reported for a unit that stopped at its cap, after the cap
+// message: the unit heap's peak is where the cap stopped it.
+TEST(CapLimitTest, StatsAreReportedForAUnitOverTheCap) {
+  Options o;
+  o.mem_cap = std::size_t{1} << 20;
+  o.stats = true;
+  const UnitResult r = test::compile(big_program(3000), o);
+  EXPECT_EQ(r.status, ExitStatus::CapExceeded);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      r.err, m,
+      std::regex("^t\\.toy: error: memory cap of 1 MiB exceeded while parsing \\(footprint ([0-9]+), 65536 more "
+                 "refused for a request of [0-9]+\\)\nspacesc: stats for t\\.toy\n")))
+      << r.err;
+  const std::size_t footprint = std::stoul(m[1].str());
+  const std::vector<std::size_t> unit = heap_line(r.err, "unit");
+  ASSERT_EQ(unit.size(), 6u) << r.err;
+  EXPECT_GE(unit[4], footprint);  // the peak: at least where it was refused...
+  EXPECT_LE(unit[4], o.mem_cap);  // ...and never past the cap
+  EXPECT_GT(footprint + 65536, o.mem_cap);
+}
+
+// A unit with errors reports its heaps as they were when it stopped (the
+// unit heap's numbers were those of no heap at all: zeros).
+TEST(CapLimitTest, StatsOfAUnitWithErrorsAreItsOwn) {
+  Options o;
+  o.stats = true;
+  const UnitResult r = test::compile("def main() {\n  print(x);\n}\n", o);
+  EXPECT_EQ(r.status, ExitStatus::Errors);
+  EXPECT_EQ(test::first_line(r.err), "t.toy:2:9: error: unknown variable 'x'");
+  EXPECT_NE(r.err.find("\nspacesc: stats for t.toy\n"), std::string::npos) << r.err;
+  const std::vector<std::size_t> unit = heap_line(r.err, "unit");
+  ASSERT_EQ(unit.size(), 6u) << r.err;
+  EXPECT_GE(unit[4], std::size_t{64} << 10);  // the source and the AST took slabs
+  EXPECT_GE(unit[4], unit[3]);
 }
 
 // format_size picks the largest unit that divides the cap.
