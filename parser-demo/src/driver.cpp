@@ -12,7 +12,13 @@
 //   ir        region   IR                                  until the run or the IR print ends
 //   values    general  tensors and structs of the run      until the run ends
 // (--alloc=new: tokens, contexts and AST nodes come from the global heap.)
-// A cap failure anywhere unwinds to run_unit(), which names the phase.
+// The unit's thread is routed into `unit` from the Unit's first member to
+// its last (Unit::route_), so with the malloc replacement in the process
+// everything else the unit allocates is `unit`'s too; the unit hands its
+// output to a UnitSink before it dies, routed back to the caller's heap.
+// A cap failure anywhere unwinds to run_unit(), which names the phase and
+// what the cap refused, once the exception (possibly a block of `unit`)
+// is gone.
 // Units run on threads with 256 MiB stacks (reserved, not committed) so a
 // parse at the nesting limit is far from the stack's end on any thread.
 // The --stats text is unit_stats.cpp's.
@@ -156,7 +162,7 @@ class Unit {
   }
 
   Phase phase() const noexcept { return phase_; }
-  const spaces::Heap& heap() const noexcept { return heap_; }
+  const spaces_heap_t* heap() const noexcept { return heap_.get(); }
 
  private:
   // ---- Stages ----
@@ -356,26 +362,27 @@ struct MemoryFailure {
   std::size_t cap = 0, footprint = 0, refused = 0, request = 0;
 };
 
-/// Fills `f` for an allocation failure of the calling thread: the facade's
-/// cap_exceeded, or a routed malloc or operator new whose failure the
-/// thread's last failure record describes.
-void record_memory_failure(const std::bad_alloc& e, Phase phase, MemoryFailure& f) noexcept {
+/// Fills `f` for an allocation failure of the calling thread in the unit
+/// whose heap is `unit`: a routed malloc or operator new, or the facade's
+/// cap_exceeded, refused by the cap that the thread's last failure record
+/// describes (which says what the cap refused).
+void record_memory_failure(const std::bad_alloc& e, Phase phase, const spaces_heap_t* unit,
+                           MemoryFailure& f) noexcept {
   f.failed = true;
   f.phase = phase;
   spaces_failure_t last{};
   spaces_last_failure(&last);
-  if (const auto* cap = dynamic_cast<const spaces::cap_exceeded*>(&e); cap != nullptr) {
-    f.at_cap = true;
-    f.cap = cap->cap();
-    f.footprint = cap->footprint();
-    f.request = cap->request();
-    f.refused = last.status == SPACES_E_CAP ? last.charge : cap->request();
-  } else if (last.status == SPACES_E_CAP) {
+  if (last.status == SPACES_E_CAP && last.heap == unit) {
     f.at_cap = true;
     f.cap = last.cap;
     f.footprint = last.footprint;
     f.request = last.request;
     f.refused = last.charge;
+  } else if (const auto* cap = dynamic_cast<const spaces::cap_exceeded*>(&e); cap != nullptr) {
+    f.at_cap = true;
+    f.cap = cap->cap();
+    f.footprint = cap->footprint();
+    f.request = f.refused = cap->request();
   }
 }
 
@@ -411,13 +418,13 @@ void run_unit(const std::string& path, const Options& options, UnitSink& sink) {
     try {
       unit.run();
     } catch (const std::bad_alloc& e) {
-      record_memory_failure(e, unit.phase(), failure);
+      record_memory_failure(e, unit.phase(), unit.heap(), failure);
     }
     // Outside the handler, the exception freed: the unit is whole again.
     if (!failure.failed) return unit.deliver(sink);
     if (options.stats) stats = unit.stats_outside();
   } catch (const std::bad_alloc& e) {  // the unit's heap or its route could not be made
-    record_memory_failure(e, Phase::Reading, failure);
+    record_memory_failure(e, Phase::Reading, nullptr, failure);
   }
   sink.deliver({}, memory_failure_text(path, failure), stats, ExitStatus::CapExceeded);
 }
