@@ -5,15 +5,14 @@
 
 namespace spacesc::frontend {
 
+// ToyLexer's simulator, replaced by one on the same shared DFAs (which
+// ~ToyLexer deletes).
 UnitToyLexer::UnitToyLexer(antlr4::CharStream* input, UnitTokenFactory& factory)
-    : ToyLexer(input), factory_(factory), dfa_(getATN()) {
-  delete _interpreter;  // ToyLexer's, on the shared DFAs
-  _interpreter = new antlr4::atn::LexerATNSimulator(this, getATN(), dfa_.decisions, dfa_.contexts);
-}
-
-UnitToyLexer::~UnitToyLexer() {
-  delete _interpreter;  // before dfa_ goes; ~ToyLexer deletes nothing then
-  _interpreter = nullptr;
+    : ToyLexer(input), factory_(factory) {
+  auto* generated = getInterpreter<antlr4::atn::LexerATNSimulator>();
+  _interpreter =
+      new UnitLexerSimulator(this, getATN(), generated->_decisionToDFA, generated->getSharedContextCache());
+  delete generated;
 }
 
 // Runtime 4.9's emit(), with the token made by factory_ (type, start and

@@ -1,15 +1,16 @@
 // ---------------------------------------------------------------------------
-// unit_toy_lexer.hpp: the generated lexer, making UnitTokens and predicting
-// with the unit's own DFAs.
+// unit_toy_lexer.hpp: the generated lexer, making UnitTokens and growing
+// the shared DFAs on the default heap.
 //
 // Lexer::emit and emitEOF are virtual: UnitToyLexer makes its tokens with a
 // UnitTokenFactory (40-byte UnitTokens, no text copied) instead of ANTLR's
-// CommonTokenFactory. Its simulator predicts with a UnitDfa (unit_dfa.hpp).
+// CommonTokenFactory. Its simulator grows the shared DFAs on the default
+// heap (shared_prediction.hpp).
 // ---------------------------------------------------------------------------
 #ifndef SPACESC_FRONTEND_UNIT_TOY_LEXER_HPP
 #define SPACESC_FRONTEND_UNIT_TOY_LEXER_HPP
 
-#include "unit_dfa.hpp"
+#include "shared_prediction.hpp"
 #include "unit_token.hpp"
 
 #include "ToyLexer.h"
@@ -24,7 +25,6 @@ namespace spacesc::frontend {
 class UnitToyLexer final : public toy::ToyLexer {
  public:
   UnitToyLexer(antlr4::CharStream* input, UnitTokenFactory& factory);
-  ~UnitToyLexer() override;
 
   antlr4::Token* emit() override;
   antlr4::Token* emitEOF() override;
@@ -34,7 +34,6 @@ class UnitToyLexer final : public toy::ToyLexer {
 
  private:
   UnitTokenFactory& factory_;
-  UnitDfa dfa_;
 };
 
 }  // namespace spacesc::frontend

@@ -1,5 +1,5 @@
 // ---------------------------------------------------------------------------
-// unit_toy_parser.cpp: the unit's simulator, and Parser::consume with
+// unit_toy_parser.cpp: the parser's simulator, and Parser::consume with
 // UnitTerminalNode as the node.
 // ---------------------------------------------------------------------------
 #include "unit_toy_parser.hpp"
@@ -9,15 +9,14 @@
 namespace spacesc::frontend {
 
 UnitToyParser::UnitToyParser(antlr4::TokenStream* input, LiteralSink& literals)
-    : ToyParser(input), literals_(literals), dfa_(getATN()) {
+    : ToyParser(input), literals_(literals) {
   share_follow_sets(getATN());
-  delete _interpreter;  // ToyParser's, on the shared DFAs
-  _interpreter = new antlr4::atn::ParserATNSimulator(this, getATN(), dfa_.decisions, dfa_.contexts);
-}
-
-UnitToyParser::~UnitToyParser() {
-  delete _interpreter;  // before dfa_ goes; ~ToyParser deletes nothing then
-  _interpreter = nullptr;
+  // ToyParser's simulator, replaced by one on the same shared DFAs (which
+  // ~ToyParser deletes).
+  auto* generated = getInterpreter<antlr4::atn::ParserATNSimulator>();
+  _interpreter =
+      new UnitParserSimulator(this, getATN(), generated->decisionToDFA, generated->getSharedContextCache());
+  delete generated;
 }
 
 antlr4::Token* UnitToyParser::consume() {

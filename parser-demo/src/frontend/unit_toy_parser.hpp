@@ -1,19 +1,19 @@
 // ---------------------------------------------------------------------------
 // unit_toy_parser.hpp: the generated parser, with its terminal nodes placed
-// like its rule contexts, predicting with the unit's own DFAs.
+// like its rule contexts, growing the shared DFAs on the default heap.
 //
 // The generated parser makes rule contexts through UnitRuleContext's
 // operator new (unit_rule_context.hpp), but terminal nodes come from the
 // non-virtual Parser::createTerminalNode. Parser::consume is virtual, so
 // UnitToyParser overrides it with runtime 4.9's code, changing the node's
 // class to UnitTerminalNode and making none for the tokens of a tensor
-// literal, whose numbers go straight to a LiteralSink. Its simulator predicts with a UnitDfa
-// (unit_dfa.hpp).
+// literal, whose numbers go straight to a LiteralSink. Its simulator grows
+// the shared DFAs on the default heap (shared_prediction.hpp).
 // ---------------------------------------------------------------------------
 #ifndef SPACESC_FRONTEND_UNIT_TOY_PARSER_HPP
 #define SPACESC_FRONTEND_UNIT_TOY_PARSER_HPP
 
-#include "unit_dfa.hpp"
+#include "shared_prediction.hpp"
 
 #include "ToyParser.h"
 
@@ -38,13 +38,11 @@ class LiteralSink {
 class UnitToyParser final : public toy::ToyParser {
  public:
   UnitToyParser(antlr4::TokenStream* input, LiteralSink& literals);
-  ~UnitToyParser() override;
 
   antlr4::Token* consume() override;
 
  private:
   LiteralSink& literals_;
-  UnitDfa dfa_;
 };
 
 }  // namespace spacesc::frontend
