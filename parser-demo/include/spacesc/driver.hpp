@@ -56,8 +56,11 @@ struct UnitResult {
 /// Compiles (and with Emit::Run runs) the file at `path`. Never throws.
 UnitResult run_unit(const std::string& path, const Options& options);
 
-/// Checks that every path names a readable regular file; otherwise
-/// appends a message naming the first bad one to `err` and returns false.
+/// Checks that every path names something readable other than a
+/// directory; otherwise appends a message naming the first bad one to
+/// `err` and returns false. Regular files are opened; a FIFO or a device
+/// (`<(gen)`, /dev/stdin, /dev/null) is only checked for permission, so
+/// that its unit still reads all of it.
 bool check_inputs(std::span<const std::string> paths, std::string& err);
 
 /// Runs every unit, `options.jobs` at a time, each on its own thread with
