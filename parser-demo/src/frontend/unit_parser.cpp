@@ -204,10 +204,13 @@ class UnitParser {
     stmts.clear();
   }
 
-  /// Panic mode inside a body: skips past the next `;` of this statement,
-  /// or up to the `}` closing the body or the next definition.
+  /// Panic mode inside a body: skips past the `;` that ends this statement
+  /// at its own bracket depth, or up to the `}` closing the body or the
+  /// next definition. Brackets the statement opened before the error still
+  /// count (the window's depth, 1 being the body's brace): counting from
+  /// the error point would take the `}` of `P p = {1, x};` for the body's.
   void skip_to_statement_end() {
-    std::uint32_t depth = 0;
+    std::uint32_t depth = window_.depth() > 1 ? window_.depth() - 1 : 0;
     while (!stop()) {
       const std::size_t t = la();
       if (t == Token::EOF || t == ToyLexer::DEF || t == ToyLexer::STRUCT) return;
