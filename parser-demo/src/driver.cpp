@@ -321,7 +321,7 @@ std::string format_size(std::size_t bytes) {
   if (bytes != 0 && bytes % GiB == 0) return std::to_string(bytes / GiB) + " GiB";
   if (bytes != 0 && bytes % MiB == 0) return std::to_string(bytes / MiB) + " MiB";
   if (bytes != 0 && bytes % KiB == 0) return std::to_string(bytes / KiB) + " KiB";
-  return std::to_string(bytes) + " bytes";
+  return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
 }
 
 UnitResult run_unit(const std::string& path, const Options& options) {

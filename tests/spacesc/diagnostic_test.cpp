@@ -172,6 +172,24 @@ TEST(DiagnosticTest, AllSyntaxErrorsAreReportedInFileOrder) {
             "t.toy:4:3: error: print takes exactly one argument, found 2\n  print(1, 2);\n  ^\n");
 }
 
+// The note after the hundredth error means one was dropped: exactly 100
+// errors, syntax or static, come without it.
+TEST(DiagnosticTest, TooManyErrorsNoteOnlyWhenOneIsDropped) {
+  const std::pair<std::string, std::string> kinds[] = {
+      {"  a = 1;\n", ":5: error: unexpected '='\n  a = 1;\n    ^\n"},
+      {"  print(x);\n", ":9: error: unknown variable 'x'\n  print(x);\n        ^\n"},
+  };
+  for (const auto& [statement, diagnostic] : kinds) {
+    for (const int n : {100, 101}) {
+      std::string source = "def main() {\n", expected;
+      for (int i = 0; i < n; ++i) source += statement;
+      for (int line = 2; line < 102; ++line) expected += "t.toy:" + std::to_string(line) + diagnostic;
+      if (n > 100) expected += "t.toy: note: too many errors; stopped\n";
+      EXPECT_EQ(compile(source + "}\n").err, expected) << statement << n;
+    }
+  }
+}
+
 // ---- Static errors ----
 
 // Names that are not visible variables fail at the identifier; own initializers cannot see the name.
@@ -243,6 +261,30 @@ TEST(DiagnosticTest, TypeErrorsFailWhereTheTableSays) {
             "t.toy:5:9: error: transpose needs a tensor, found a 'P'");
   EXPECT_EQ(first_error("struct S {\n  var a<2>;\n}\ndef main() { }\n"),
             "t.toy:2:3: error: a struct member cannot have a shape");
+}
+
+// A struct kind's article follows how its name is read: a one-letter name
+// as its letter, a longer one by its first letter.
+TEST(DiagnosticTest, StructKindsTakeAOrAn) {
+  const std::string s =
+      "struct S { var a; }\nstruct Item { var a; }\nstruct P { var a; }\nstruct Pair { var a; }\n"
+      "def f(Item i) { }\ndef main() {\n  S s = {1};\n  Item i = {1};\n  P p = {1};\n  Pair q = {1};\n";
+  EXPECT_EQ(first_error(s + "  print(s);\n}\n"), "t.toy:11:3: error: print needs a tensor, found an 'S'");
+  EXPECT_EQ(first_error(s + "  print(i);\n}\n"), "t.toy:11:3: error: print needs a tensor, found an 'Item'");
+  EXPECT_EQ(first_error(s + "  print(p);\n}\n"), "t.toy:11:3: error: print needs a tensor, found a 'P'");
+  EXPECT_EQ(first_error(s + "  print(q);\n}\n"), "t.toy:11:3: error: print needs a tensor, found a 'Pair'");
+  EXPECT_EQ(first_error(s + "  Item j = s;\n}\n"), "t.toy:11:3: error: cannot initialise an 'Item' with an 'S'");
+  EXPECT_EQ(first_error(s + "  f(q);\n}\n"), "t.toy:11:3: error: argument 1 of 'f' must be an 'Item', found a 'Pair'");
+}
+
+// Static messages cut the names they quote as syntax messages do: 32 bytes,
+// then `...`, so a megabyte identifier makes a short message.
+TEST(DiagnosticTest, LongNamesAreCutInStaticMessages) {
+  const std::string name = "B" + std::string(1 << 20, 'x');
+  const std::string cut = "'B" + std::string(31, 'x') + "...'";
+  EXPECT_EQ(first_error("def main() {\n  print(" + name + ");\n}\n"), "t.toy:2:9: error: unknown variable " + cut);
+  EXPECT_EQ(first_error("struct " + name + " { var a; }\ndef main() {\n  " + name + " s = {1};\n  print(s);\n}\n"),
+            "t.toy:4:3: error: print needs a tensor, found a " + cut);
 }
 
 // Member access needs a struct on the left and a member name on the right, reported at '.'.

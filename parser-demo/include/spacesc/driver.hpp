@@ -68,7 +68,8 @@ bool check_inputs(std::span<const std::string> paths, std::string& err);
 /// of `paths`. Returns the exit status of the whole run.
 ExitStatus run_units(std::span<const std::string> paths, const Options& options, std::FILE* out, std::FILE* err);
 
-/// Formats a byte count for messages: "256 MiB", "1 GiB", "1000 bytes".
+/// Formats a byte count for messages: "256 MiB", "1 GiB", "1000 bytes",
+/// "1 byte".
 std::string format_size(std::size_t bytes);
 
 }  // namespace spacesc

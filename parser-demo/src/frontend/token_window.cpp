@@ -20,9 +20,9 @@ using toy::ToyLexer;
 
 namespace {
 
-/// The lexer's next token, or EOF once the error limit is reached.
+/// The lexer's next token, or EOF once an error past the limit is recorded.
 std::unique_ptr<Token> next_token(ToyLexer& lexer, UnitTokenFactory& factory, const DiagEngine& diags) {
-  if (!diags.at_limit()) return lexer.nextToken();
+  if (!diags.past_limit()) return lexer.nextToken();
   return factory.create({&lexer, lexer.getInputStream()}, Token::EOF, std::string(), Token::DEFAULT_CHANNEL,
                         lexer.getCharIndex(), lexer.getCharIndex() - 1, lexer.getLine(),
                         lexer.getCharPositionInLine());

@@ -127,7 +127,7 @@ class UnitParser {
     window_.consume();
     if (++skipped_ % 1024 == 0) window_.drop_item(token_arena_.get());
   }
-  bool stop() { return state_.diags.at_limit(); }
+  bool stop() { return state_.diags.past_limit(); }
 
   /// Parses one item with `rule`; false after a syntax error. Frees the
   /// item's contexts and tokens either way.
