@@ -71,6 +71,14 @@ void quote(std::string_view text, std::size_t line_start, std::uint32_t col, std
 
 }  // namespace
 
+std::string quoted(std::string_view text) {
+  constexpr std::size_t kMaxQuoted = 32;
+  std::string s = "'";
+  s.append(text.substr(0, kMaxQuoted));
+  if (text.size() > kMaxQuoted) s.append("...");
+  return s + "'";
+}
+
 void DiagEngine::error(SourceLoc loc, std::string message) {
   diags_.push_back(Diag{loc, std::move(message)});
 }
@@ -90,7 +98,7 @@ void DiagEngine::render(std::string& out) {
     out.push_back('\n');
     if (cursor.seek(d.loc.line)) quote(file_.text, cursor.start, d.loc.col, out);
   }
-  if (diags_.size() >= kErrorLimit) out.append(file_.name).append(": note: too many errors; stopped\n");
+  if (diags_.size() > kErrorLimit) out.append(file_.name).append(": note: too many errors; stopped\n");
 }
 
 }  // namespace spacesc

@@ -38,6 +38,7 @@
 
 #include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -347,7 +348,7 @@ std::string format_size(std::size_t bytes) {
   if (bytes != 0 && bytes % GiB == 0) return std::to_string(bytes / GiB) + " GiB";
   if (bytes != 0 && bytes % MiB == 0) return std::to_string(bytes / MiB) + " MiB";
   if (bytes != 0 && bytes % KiB == 0) return std::to_string(bytes / KiB) + " KiB";
-  return std::to_string(bytes) + " bytes";
+  return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
 }
 
 namespace {
@@ -444,6 +445,14 @@ bool check_inputs(std::span<const std::string> paths, std::string& err) {
     }
     if (S_ISDIR(st.st_mode)) {
       err += "spacesc: error: cannot read '" + p + "': it is a directory\n";
+      return false;
+    }
+    // A FIFO or a device is only checked for permission, never opened: its
+    // bytes can be read once, and opening a FIFO waits for a writer, so an
+    // open and close here would eat or wait for what the unit must read.
+    if (!S_ISREG(st.st_mode)) {
+      if (access(p.c_str(), R_OK) == 0) continue;
+      err += "spacesc: error: cannot open '" + p + "': " + std::strerror(errno) + "\n";
       return false;
     }
     std::FILE* f = std::fopen(p.c_str(), "rb");

@@ -199,6 +199,10 @@ class Pipeline {
     ++stats_.folded;
   }
 
+  /// Whether a constant of shape `dims` may be made. Every fold makes a new
+  /// constant that lives as long as the IR, even from operands as large
+  /// (a big literal added to itself N times would hold N copies), so the
+  /// limit bounds compile-time memory for every fold, not only reshapes.
   bool foldable(std::span<const std::uint64_t> dims) const {
     std::uint64_t n = 0;
     return ir::element_count(dims, n) && n <= options_.fold_limit;
@@ -214,11 +218,12 @@ class Pipeline {
     return true;
   }
 
-  /// const OP const (of one shape) is a constant.
+  /// const OP const (of one shape) is a constant, if it is small enough to
+  /// fold.
   bool fold_elementwise(Inst& i) {
     const Inst& a = *i.operands[0];
     const Inst& b = *i.operands[1];
-    if (a.op != Op::Const || b.op != Op::Const) return false;
+    if (a.op != Op::Const || b.op != Op::Const || !foldable(a.dims)) return false;
     scratch_.assign(a.data.size(), 0.0);
     const ElementOp e = i.op == Op::Add ? ElementOp::Add : i.op == Op::Sub ? ElementOp::Sub : ElementOp::Mul;
     elementwise(e, a.data, b.data, scratch_);
@@ -242,11 +247,11 @@ class Pipeline {
     return true;
   }
 
-  /// transpose(const) is a constant (rank 2 and up: transpose_of_low_rank
-  /// took the others).
+  /// transpose(const) is a constant, if it is small enough to fold (rank 2
+  /// and up: transpose_of_low_rank took the others).
   bool fold_transpose(Inst& i) {
     const Inst& x = *i.operands[0];
-    if (!x.shape_known || x.op != Op::Const) return false;
+    if (!x.shape_known || x.op != Op::Const || !foldable(x.dims)) return false;
     const std::vector<std::uint64_t> dims(x.dims.rbegin(), x.dims.rend());
     scratch_.assign(x.data.size(), 0.0);
     transpose_into(x.dims, x.data, scratch_);

@@ -31,7 +31,14 @@ struct Type {
   bool is_error() const { return kind == ValueKind::Error; }
 };
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+/// `a 'NAME'` or `an 'NAME'` for a value of struct NAME (docs/toy-language.md
+/// §7.5), by how the name is read: a one-letter name as its letter ("an
+/// 'S'", "a 'P'"), a longer one by its first letter ("an 'Item'", "a 'Pair'").
+std::string a_quoted(std::string_view name) {
+  const char first = name.empty() ? '\0' : static_cast<char>(name[0] | 0x20);
+  const std::string_view vowel_sounds = name.size() == 1 ? "aefhilmnorsx" : "aeiou";
+  return (vowel_sounds.find(first) != std::string_view::npos ? "an " : "a ") + quoted(name);
+}
 
 class Sema {
  public:
@@ -146,7 +153,7 @@ class Sema {
     } else {
       const Type t = value(*v.init());
       if (s != nullptr && !t.is_error() && (t.kind != ValueKind::Struct || t.decl != s))
-        diags_.error(v.loc(), "cannot initialise a " + quoted(s->name()) + " with " + describe(t));
+        diags_.error(v.loc(), "cannot initialise " + a_quoted(s->name()) + " with " + describe(t));
     }
     declare(v.name(), s != nullptr ? Type{ValueKind::Struct, s} : Type::error(), v.loc());
   }
@@ -305,7 +312,7 @@ class Sema {
                                           : want == nullptr || (args[i].kind == ValueKind::Struct && args[i].decl == want);
       if (!ok) {
         diags_.error(c.loc(), "argument " + std::to_string(i + 1) + " of " + quoted(c.callee()) + " must be " +
-                                  (p.type_name.empty() ? std::string("a tensor") : "a " + quoted(p.type_name)) +
+                                  (p.type_name.empty() ? std::string("a tensor") : a_quoted(p.type_name)) +
                                   ", found " + describe(args[i]));
         return Type::error();
       }
@@ -353,7 +360,7 @@ class Sema {
       case ValueKind::Tensor:
         return "a tensor";
       case ValueKind::Struct:
-        return "a " + quoted(t.decl->name());
+        return a_quoted(t.decl->name());
       case ValueKind::None:
         return "no value";
       default:

@@ -5,6 +5,8 @@
 // unreadable file) exit with status 2 before any unit runs; see
 // driver.hpp:ExitStatus for the others.
 // ---------------------------------------------------------------------------
+#include "mem_cap_option.hpp"
+
 #include <spacesc/driver.hpp>
 
 #include <spaces/spaces.h>
@@ -33,10 +35,7 @@ void add_flags(CLI::App& app, CommandLine& cl) {
                  "What to print: run (run main, the default), ast (the AST dump), ir (the optimised IR)")
       ->check(CLI::IsMember({"run", "ast", "ir"}))
       ->option_text("run|ast|ir");
-  app.add_option("--mem-cap", cl.options.mem_cap,
-                 "Cap on each unit's memory: bytes, or with a K/M/G suffix (256M); default: no cap")
-      ->transform(CLI::AsSizeValue(false))
-      ->option_text("SIZE");
+  spacesc::add_mem_cap_option(app, cl.options.mem_cap);
   app.add_option("--alloc", cl.alloc,
                  "Where the AST and tokens live: arena (region heaps, the default) or new (operator new per node)")
       ->check(CLI::IsMember({"arena", "new"}))
@@ -67,6 +66,9 @@ int main(int argc, char** argv) {
       "Each FILE is its own translation unit with its own heaps, capped by --mem-cap.",
       "spacesc"};
   app.get_formatter()->column_width(28);
+  // CLI11's messages in the form of spacesc's other usage errors.
+  app.failure_message(
+      [](const CLI::App* a, const CLI::Error& e) { return "spacesc: error: " + CLI::FailureMessage::simple(a, e); });
   CommandLine cl;
   add_flags(app, cl);
   try {

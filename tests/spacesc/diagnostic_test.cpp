@@ -104,6 +104,58 @@ TEST(DiagnosticTest, BadDimensionsFailAtTheDimension) {
   EXPECT_EQ(first_error("def main() {\n  var a<2 3> = 1;\n}\n"), "t.toy:2:11: error: expected '>' in a shape, found number '3'");
 }
 
+// A dimension is checked as it is read, so it is the statement's first and
+// only syntax error even when the shape goes on wrong; the next statement
+// gets its own. In a struct the dimension ends the definition.
+TEST(DiagnosticTest, BadDimensionIsTheStatementsOnlyError) {
+  EXPECT_EQ(compile("def main() {\n  var a<0, 2 = 1;\n}\n").err,
+            "t.toy:2:9: error: a dimension must be a whole number of at least 1\n  var a<0, 2 = 1;\n        ^\n");
+  EXPECT_EQ(compile("def main() {\n  var a<2., 2 = 1;\n  print(1 2);\n}\n").err,
+            "t.toy:2:9: error: a dimension must be a whole number of at least 1\n  var a<2., 2 = 1;\n        ^\n"
+            "t.toy:3:11: error: expected ')', found number '2'\n  print(1 2);\n          ^\n");
+  EXPECT_EQ(compile("struct S {\n  var a<0>;\n  var b<2 3>;\n}\ndef main() { }\n").err,
+            "t.toy:2:9: error: a dimension must be a whole number of at least 1\n  var a<0>;\n        ^\n");
+}
+
+// A dimension too large for 64 bits is an error at it, so no dump or
+// message shows a number other than the one written; 2^64 - 1 is one.
+TEST(DiagnosticTest, DimensionTooLargeFailsAtTheDimension) {
+  Options ast;
+  ast.emit = Emit::Ast;
+  const UnitResult r = compile("def main() {\n  var a<2, 99999999999999999999999> = 1;\n}\n", ast);
+  EXPECT_EQ(r.status, ExitStatus::Errors);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "t.toy:2:12: error: a dimension must be at most 18446744073709551615\n"
+            "  var a<2, 99999999999999999999999> = 1;\n           ^\n");
+  const UnitResult max = compile("def main() {\n  var a<18446744073709551615> = 1;\n}\n", ast);
+  EXPECT_EQ(max.status, ExitStatus::Ok);
+  EXPECT_EQ(max.out,
+            "  Module:\n    Function \n      Proto 'main' @t.toy:1:1\n      Params: []\n      Block {\n"
+            "        VarDecl a<18446744073709551615> @t.toy:2:3\n          1.000000e+00 @t.toy:2:33\n"
+            "      } // Block\n");
+}
+
+// After an error inside a struct literal the parser skips to the `;` at the
+// statement's own depth: the literal's `}` is not taken for the end of the
+// body, so no bogus error follows at top level, and the statements and the
+// function after it get their own first errors.
+TEST(DiagnosticTest, RecoveryInsideStructLiteralSkipsTheStatement) {
+  const UnitResult r = compile(
+      "struct P {\n  var a;\n  var b;\n}\ndef main() {\n  P p = {1, x};\n  print(1 +);\n"
+      "  P q = {1, {2 3}};\n  print(p.a);\n}\ndef f() {\n  return 1 2;\n}\n");
+  EXPECT_EQ(r.status, ExitStatus::Errors);
+  EXPECT_EQ(r.err,
+            "t.toy:6:13: error: expected number, '{' or '[' in a struct literal, found identifier 'x'\n"
+            "  P p = {1, x};\n            ^\n"
+            "t.toy:7:12: error: expected identifier, number, '(', '{' or '[', found ')'\n"
+            "  print(1 +);\n           ^\n"
+            "t.toy:8:16: error: expected '}' in a struct literal, found number '3'\n"
+            "  P q = {1, {2 3}};\n               ^\n"
+            "t.toy:12:12: error: expected ';' after a statement, found number '2'\n"
+            "  return 1 2;\n           ^\n");
+}
+
 // Top level admits only definitions.
 TEST(DiagnosticTest, StrayTopLevelTokenFailsAtIt) {
   EXPECT_EQ(first_error("var a = 1;\ndef main() { }\n"),
@@ -118,6 +170,24 @@ TEST(DiagnosticTest, AllSyntaxErrorsAreReportedInFileOrder) {
             "t.toy:3:5: error: unexpected character '@'\n  x @ y;\n    ^\n"
             "t.toy:3:8: error: expected '=', found ';'\n  x @ y;\n       ^\n"
             "t.toy:4:3: error: print takes exactly one argument, found 2\n  print(1, 2);\n  ^\n");
+}
+
+// The note after the hundredth error means one was dropped: exactly 100
+// errors, syntax or static, come without it.
+TEST(DiagnosticTest, TooManyErrorsNoteOnlyWhenOneIsDropped) {
+  const std::pair<std::string, std::string> kinds[] = {
+      {"  a = 1;\n", ":5: error: unexpected '='\n  a = 1;\n    ^\n"},
+      {"  print(x);\n", ":9: error: unknown variable 'x'\n  print(x);\n        ^\n"},
+  };
+  for (const auto& [statement, diagnostic] : kinds) {
+    for (const int n : {100, 101}) {
+      std::string source = "def main() {\n", expected;
+      for (int i = 0; i < n; ++i) source += statement;
+      for (int line = 2; line < 102; ++line) expected += "t.toy:" + std::to_string(line) + diagnostic;
+      if (n > 100) expected += "t.toy: note: too many errors; stopped\n";
+      EXPECT_EQ(compile(source + "}\n").err, expected) << statement << n;
+    }
+  }
 }
 
 // ---- Static errors ----
@@ -191,6 +261,30 @@ TEST(DiagnosticTest, TypeErrorsFailWhereTheTableSays) {
             "t.toy:5:9: error: transpose needs a tensor, found a 'P'");
   EXPECT_EQ(first_error("struct S {\n  var a<2>;\n}\ndef main() { }\n"),
             "t.toy:2:3: error: a struct member cannot have a shape");
+}
+
+// A struct kind's article follows how its name is read: a one-letter name
+// as its letter, a longer one by its first letter.
+TEST(DiagnosticTest, StructKindsTakeAOrAn) {
+  const std::string s =
+      "struct S { var a; }\nstruct Item { var a; }\nstruct P { var a; }\nstruct Pair { var a; }\n"
+      "def f(Item i) { }\ndef main() {\n  S s = {1};\n  Item i = {1};\n  P p = {1};\n  Pair q = {1};\n";
+  EXPECT_EQ(first_error(s + "  print(s);\n}\n"), "t.toy:11:3: error: print needs a tensor, found an 'S'");
+  EXPECT_EQ(first_error(s + "  print(i);\n}\n"), "t.toy:11:3: error: print needs a tensor, found an 'Item'");
+  EXPECT_EQ(first_error(s + "  print(p);\n}\n"), "t.toy:11:3: error: print needs a tensor, found a 'P'");
+  EXPECT_EQ(first_error(s + "  print(q);\n}\n"), "t.toy:11:3: error: print needs a tensor, found a 'Pair'");
+  EXPECT_EQ(first_error(s + "  Item j = s;\n}\n"), "t.toy:11:3: error: cannot initialise an 'Item' with an 'S'");
+  EXPECT_EQ(first_error(s + "  f(q);\n}\n"), "t.toy:11:3: error: argument 1 of 'f' must be an 'Item', found a 'Pair'");
+}
+
+// Static messages cut the names they quote as syntax messages do: 32 bytes,
+// then `...`, so a megabyte identifier makes a short message.
+TEST(DiagnosticTest, LongNamesAreCutInStaticMessages) {
+  const std::string name = "B" + std::string(1 << 20, 'x');
+  const std::string cut = "'B" + std::string(31, 'x') + "...'";
+  EXPECT_EQ(first_error("def main() {\n  print(" + name + ");\n}\n"), "t.toy:2:9: error: unknown variable " + cut);
+  EXPECT_EQ(first_error("struct " + name + " { var a; }\ndef main() {\n  " + name + " s = {1};\n  print(s);\n}\n"),
+            "t.toy:4:3: error: print needs a tensor, found a " + cut);
 }
 
 // Member access needs a struct on the left and a member name on the right, reported at '.'.

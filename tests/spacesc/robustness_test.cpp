@@ -100,6 +100,30 @@ TEST(RobustnessTest, QuadraticAstDumpIsRefused) {
             "t.toy: error: the AST dump would exceed 1 GiB (two spaces of indentation per level of a tree this deep)\n");
 }
 
+// Folding + - * and transpose, like reshape, makes constants of at most
+// 65,536 elements: each fold makes a new constant that lives as long as
+// the IR. Above the limit the operations stay for the run.
+TEST(RobustnessTest, FoldingStopsAtTheElementLimit) {
+  const auto program = [](std::size_t n) {
+    std::string ones = "1";
+    for (std::size_t i = 1; i < n; ++i) ones += ", 1";
+    return "def main() {\n  var a = [[" + ones + "]];\n  print(transpose(a) + transpose(a));\n}\n";
+  };
+  const auto constant = [](std::size_t n, const char* value) {
+    std::string s = std::string("[") + value;
+    for (std::size_t i = 1; i < n; ++i) s += std::string(", ") + value;
+    return s + "]";
+  };
+  Options ir;
+  ir.emit = Emit::Ir;
+  EXPECT_EQ(run_source(program(65536), ir).out,
+            "func @main() {\n  %0 = const " + constant(65536, "2") + " : <65536, 1>\n  print %0\n  return\n}\n");
+  EXPECT_EQ(run_source(program(65537), ir).out,
+            "func @main() {\n  %0 = const " + constant(65537, "1") +
+                " : <1, 65537>\n  %1 = transpose %0 : <65537, 1>\n  %2 = transpose %0 : <65537, 1>\n"
+                "  %3 = add %1, %2 : <65537, 1> @3:22\n  print %3\n  return\n}\n");
+}
+
 // Deep calls and deep struct nesting run on the interpreter's explicit stack.
 TEST(RobustnessTest, ManyChainedFunctionsRun) {
   std::string s = "def f0(x) { return x + 1; }\n";

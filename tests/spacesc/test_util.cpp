@@ -71,8 +71,9 @@ RunOutput run_all(const std::vector<std::string>& files, const Options& options)
   return r;
 }
 
-RunOutput run_binary(const std::string& args) {
-  const std::string command = std::string(SPACESC_BINARY) + " " + args + " >spacesc.out 2>spacesc.err";
+RunOutput run_binary(const std::string& args, unsigned timeout_s) {
+  const std::string limit = timeout_s != 0 ? "timeout " + std::to_string(timeout_s) + " " : "";
+  const std::string command = limit + SPACESC_BINARY + " " + args + " >spacesc.out 2>spacesc.err";
   const int raw = std::system(command.c_str());
   RunOutput r;
   r.out = read_file("spacesc.out");

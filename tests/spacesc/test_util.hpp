@@ -49,8 +49,10 @@ struct RunOutput {
 /// Runs run_units() on `files` (already written to the current directory).
 RunOutput run_all(const std::vector<std::string>& files, const Options& options = {});
 
-/// Runs the spacesc binary with `args` (shell words) in the current directory.
-RunOutput run_binary(const std::string& args);
+/// Runs the spacesc binary with `args` (shell words) in the current
+/// directory. With `timeout_s`, a run still going after that many seconds
+/// is killed and gets status 124 (timeout(1)): for runs that could hang.
+RunOutput run_binary(const std::string& args, unsigned timeout_s = 0);
 
 }  // namespace spacesc::test
 

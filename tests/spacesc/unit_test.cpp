@@ -1,7 +1,9 @@
 // ---------------------------------------------------------------------------
-// unit_test.cpp: the print format, tensor helpers and AstContext.
+// unit_test.cpp: the print format, byte counts in messages, tensor helpers
+// and AstContext.
 // ---------------------------------------------------------------------------
 #include <spacesc/ast_context.hpp>
+#include <spacesc/driver.hpp>
 #include <spacesc/tensor.hpp>
 
 #include <gtest/gtest.h>
@@ -25,6 +27,18 @@ TEST(FormatTest, SectionSixExamples) {
   EXPECT_EQ(printed({2, 2, 1}, {1, 2, 3, 4}), "1.000000 \n2.000000 \n\n3.000000 \n4.000000 \n\n");
   EXPECT_EQ(printed({1}, {0.1 - 0.1000004}), "-0.000000 ");
   EXPECT_EQ(printed({}, {1e30}), "1000000000000000019884624838656.000000 ");
+}
+
+// Byte counts in messages: the largest unit that divides them, and "1 byte"
+// in the singular.
+TEST(FormatTest, ByteCounts) {
+  EXPECT_EQ(format_size(0), "0 bytes");
+  EXPECT_EQ(format_size(1), "1 byte");
+  EXPECT_EQ(format_size(2), "2 bytes");
+  EXPECT_EQ(format_size(1000), "1000 bytes");
+  EXPECT_EQ(format_size(327680), "320 KiB");
+  EXPECT_EQ(format_size(std::size_t{256} << 20), "256 MiB");
+  EXPECT_EQ(format_size(std::size_t{1} << 30), "1 GiB");
 }
 
 // Transposition reverses every dimension, for any rank.

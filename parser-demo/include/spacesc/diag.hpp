@@ -21,10 +21,16 @@
 
 namespace spacesc {
 
+/// `'TEXT'` for a message that names a token or a name: TEXT cut to 32
+/// bytes, then `...` (docs/toy-language.md §7.4), so that a megabyte
+/// identifier makes a short message. The parser and sema both use it.
+std::string quoted(std::string_view text);
+
 /// Collects the errors of one translation unit. Owner thread only.
 class DiagEngine {
  public:
-  /// Errors shown at most; reaching it asks the lexer to stop.
+  /// Errors shown at most. Producers stop at the first error past it, so
+  /// that the note after the last one shown means an error was dropped.
   static constexpr std::size_t kErrorLimit = 100;
 
   explicit DiagEngine(const SourceFile& file) noexcept : file_(file) {}
@@ -35,8 +41,8 @@ class DiagEngine {
   /// Number of errors recorded so far.
   std::size_t error_count() const noexcept { return diags_.size(); }
   bool has_errors() const noexcept { return !diags_.empty(); }
-  /// Whether the error limit is reached: producers should stop.
-  bool at_limit() const noexcept { return diags_.size() >= kErrorLimit; }
+  /// Whether an error past the limit was recorded: producers should stop.
+  bool past_limit() const noexcept { return diags_.size() > kErrorLimit; }
 
   /// Puts the errors reported so far in file order (stable). The parser
   /// calls it once done: its lexer runs ahead of it, but §7.3 wants lexical
@@ -47,7 +53,7 @@ class DiagEngine {
 
   /// Appends every error in report order to `out`, each as
   /// `FILE:LINE:COL: error: MESSAGE`, the source line and a caret, then a
-  /// note if the limit cut the list. O(file size + errors).
+  /// note if the limit dropped any. O(file size + errors).
   void render(std::string& out);
 
  private:

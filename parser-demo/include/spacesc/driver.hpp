@@ -80,8 +80,11 @@ void run_unit(const std::string& path, const Options& options, UnitSink& sink);
 /// caller's heap.
 UnitResult run_unit(const std::string& path, const Options& options);
 
-/// Checks that every path names a readable regular file; otherwise
-/// appends a message naming the first bad one to `err` and returns false.
+/// Checks that every path names something readable other than a
+/// directory; otherwise appends a message naming the first bad one to
+/// `err` and returns false. Regular files are opened; a FIFO or a device
+/// (`<(gen)`, /dev/stdin, /dev/null) is only checked for permission, so
+/// that its unit still reads all of it.
 bool check_inputs(std::span<const std::string> paths, std::string& err);
 
 /// Runs every unit, `options.jobs` at a time, each on its own thread with
@@ -89,7 +92,8 @@ bool check_inputs(std::span<const std::string> paths, std::string& err);
 /// of `paths`. Returns the exit status of the whole run.
 ExitStatus run_units(std::span<const std::string> paths, const Options& options, std::FILE* out, std::FILE* err);
 
-/// Formats a byte count for messages: "256 MiB", "1 GiB", "1000 bytes".
+/// Formats a byte count for messages: "256 MiB", "1 GiB", "1000 bytes",
+/// "1 byte".
 std::string format_size(std::size_t bytes);
 
 }  // namespace spacesc

@@ -159,26 +159,51 @@ void Builder::exitParenStart(ToyParser::ParenStartContext*) { parenthesize(); }
 // exprStart : NUMBER # numberStart
 void Builder::exitNumberStart(ToyParser::NumberStartContext* c) { push_number(token(c, ToyLexer::NUMBER)); }
 
+namespace {
+
+/// A shape dimension's value, or why it is none (docs/toy-language.md §3.4).
+struct Dimension {
+  std::uint64_t value = 0;
+  const char* error = nullptr;
+};
+
+Dimension dimension(std::string_view text) {
+  std::uint64_t v = 0;
+  for (char ch : text) {
+    if (ch == '.') return {0, "a dimension must be a whole number of at least 1"};
+    const auto digit = static_cast<std::uint64_t>(ch - '0');
+    if (v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
+      return {0, "a dimension must be at most 18446744073709551615"};
+    v = v * 10 + digit;
+  }
+  if (v == 0) return {0, "a dimension must be a whole number of at least 1"};
+  return {v, nullptr};
+}
+
+}  // namespace
+
 // shape : '<' ( NUMBER ( ',' NUMBER )* )? '>' ;
+// Each dimension is checked as it is read, so that a bad one is the
+// statement's first error even when the shape goes on wrong (`<0, 2 =`):
+// the error abandons the item like a syntax error.
+void Builder::visitTerminal(antlr4::tree::TerminalNode* node) {
+  const Token* t = node->getSymbol();
+  if (st_.unwinding() || t->getType() != ToyLexer::NUMBER ||
+      static_cast<antlr4::RuleContext*>(node->parent)->getRuleIndex() != ToyParser::RuleShape)
+    return;
+  const Dimension d = dimension(text_of(st_.file, t));
+  if (d.error == nullptr) return;
+  st_.diags.error(loc_of(t), d.error);
+  throw SyntaxAbandon{};
+}
+
+// shape : '<' ( NUMBER ( ',' NUMBER )* )? '>' ;   (visitTerminal checked the dimensions)
 void Builder::exitShape(ToyParser::ShapeContext* c) {
   guarded([&] {
     std::vector<std::uint64_t> dims;
     for (antlr4::tree::ParseTree* child : c->children) {
       const Token* t = child_token(child);
-      if (t->getType() != ToyLexer::NUMBER) continue;
-      const std::string_view text = text_of(st_.file, t);
-      std::uint64_t v = 0;
-      for (char ch : text) {
-        if (ch == '.') {
-          v = 0;
-          break;
-        }
-        const auto digit = static_cast<std::uint64_t>(ch - '0');
-        v = v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10 ? std::numeric_limits<std::uint64_t>::max()
-                                                                         : v * 10 + digit;
-      }
-      if (v == 0) st_.diags.error(loc_of(t), "a dimension must be a whole number of at least 1");
-      dims.push_back(v);
+      if (t->getType() == ToyLexer::NUMBER) dims.push_back(dimension(text_of(st_.file, t)).value);
     }
     shapes_.push_back(ctx_.copy(std::span<const std::uint64_t>(dims)));
   });

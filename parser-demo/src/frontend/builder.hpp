@@ -5,7 +5,8 @@
 // Builder makes AST nodes in the unit's AstContext as each rule exits,
 // keeping partial results on explicit stacks, and checks what the grammar
 // cannot say: print's argument count, rectangular tensor literals and
-// shape dimensions (docs/toy-language.md §3.4-3.6). Left-associative
+// shape dimensions (docs/toy-language.md §3.4-3.6; each dimension as its
+// token is consumed, in visitTerminal). Left-associative
 // operators are folded from the rule's terminal children.
 // ---------------------------------------------------------------------------
 #ifndef SPACESC_FRONTEND_BUILDER_HPP
@@ -77,6 +78,9 @@ class Builder final : public toy::ToyBaseListener, public LiteralSink {
   void exitExprHead(toy::ToyParser::ExprHeadContext* c) override;
   void exitParenStart(toy::ToyParser::ParenStartContext*) override;
   void exitNumberStart(toy::ToyParser::NumberStartContext* c) override;
+  /// Checks a shape's dimension as it is consumed; a bad one is reported
+  /// and abandons the item (SyntaxAbandon: consume is not a scope guard).
+  void visitTerminal(antlr4::tree::TerminalNode* node) override;
   void exitShape(toy::ToyParser::ShapeContext* c) override;
 
   void exitAdditive(toy::ToyParser::AdditiveContext* c) override;

@@ -72,15 +72,11 @@ std::string describe(const SourceFile& file, const Token* t) {
     case Token::EOF:
       return "end of file";
     case ToyLexer::IDENT:
-    case ToyLexer::NUMBER: {
-      std::string_view text = text_of(file, t);
-      std::string s = t->getType() == ToyLexer::IDENT ? "identifier '" : "number '";
-      s.append(text.substr(0, 32));
-      if (text.size() > 32) s.append("...");
-      return s + "'";
-    }
+      return "identifier " + quoted(text_of(file, t));
+    case ToyLexer::NUMBER:
+      return "number " + quoted(text_of(file, t));
     default:
-      return "'" + std::string(text_of(file, t)) + "'";
+      return quoted(text_of(file, t));
   }
 }
 

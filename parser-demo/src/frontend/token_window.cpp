@@ -20,9 +20,9 @@ using toy::ToyLexer;
 
 namespace {
 
-/// The lexer's next token, or EOF once the error limit is reached.
+/// The lexer's next token, or EOF once an error past the limit is recorded.
 std::unique_ptr<Token> next_token(UnitToyLexer& lexer, const DiagEngine& diags) {
-  return diags.at_limit() ? lexer.make_eof() : lexer.nextToken();
+  return diags.past_limit() ? lexer.make_eof() : lexer.nextToken();
 }
 
 /// Reports lexical errors (docs/toy-language.md §2.4, §2.5); false drops

@@ -70,6 +70,8 @@ class TokenWindow final : public antlr4::TokenStream {
   /// Sets the bracket depth the next item starts at (0 at top level, 1 in
   /// a function body), so that an error's unbalanced brackets do not add up.
   void set_depth(std::uint32_t depth) noexcept { depth_ = depth; }
+  /// The bracket depth after the tokens consumed so far.
+  std::uint32_t depth() const noexcept { return depth_; }
   /// Tokens handed to the parser so far.
   std::size_t fetched() const noexcept { return fetched_; }
   /// The most tokens alive at once.

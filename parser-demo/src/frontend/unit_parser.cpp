@@ -126,7 +126,7 @@ class UnitParser {
     window_.consume();
     if (++skipped_ % 1024 == 0) window_.drop_item(token_arena_.get());
   }
-  bool stop() { return state_.diags.at_limit(); }
+  bool stop() { return state_.diags.past_limit(); }
 
   /// Parses one item with `rule`; false after a syntax error. Frees the
   /// item's contexts and tokens either way.
@@ -203,10 +203,13 @@ class UnitParser {
     stmts.clear();
   }
 
-  /// Panic mode inside a body: skips past the next `;` of this statement,
-  /// or up to the `}` closing the body or the next definition.
+  /// Panic mode inside a body: skips past the `;` that ends this statement
+  /// at its own bracket depth, or up to the `}` closing the body or the
+  /// next definition. Brackets the statement opened before the error still
+  /// count (the window's depth, 1 being the body's brace): counting from
+  /// the error point would take the `}` of `P p = {1, x};` for the body's.
   void skip_to_statement_end() {
-    std::uint32_t depth = 0;
+    std::uint32_t depth = window_.depth() > 1 ? window_.depth() - 1 : 0;
     while (!stop()) {
       const std::size_t t = la();
       if (t == Token::EOF || t == ToyLexer::DEF || t == ToyLexer::STRUCT) return;
