@@ -57,6 +57,14 @@ Measured run_measured(const std::vector<std::string>& args) {
   return m;
 }
 
+/// Writes `source` to `name` in a fresh directory and runs spacesc on it
+/// alone, under `--mem-cap=CAP`.
+Measured run_alone(const std::string& name, const std::string& source, const std::string& cap) {
+  test::ScratchDir dir;
+  dir.write(name, source);
+  return run_measured({"--mem-cap=" + cap, name});
+}
+
 /// `def main() { var a = [0, 1, ..., 9, 0, ...]; print(a); }`: one statement
 /// of `n` numbers (n = 1,000,000 is a 3 MB file).
 std::string literal_program(int n) {
@@ -125,9 +133,7 @@ INSTANTIATE_TEST_SUITE_P(Jobs, MemoryBoundTest, testing::Values(1u, 2u));
 // needed 447 MB of the unit's heaps while ANTLR's objects and 112-byte
 // tokens stayed alive for the whole statement).
 TEST(HugeStatementTest, MillionNumberLiteralRunsUnder256M) {
-  test::ScratchDir dir;
-  dir.write("lit.toy", literal_program(1000000));
-  const Measured m = run_measured({"--mem-cap=256M", "lit.toy"});
+  const Measured m = run_alone("lit.toy", literal_program(1000000), "256M");
   EXPECT_EQ(m.status, 0) << m.err;
   EXPECT_EQ(m.err, "");
   std::string expected;
@@ -138,9 +144,7 @@ TEST(HugeStatementTest, MillionNumberLiteralRunsUnder256M) {
 
 // A 200,000-term sum compiles and runs under 256 MiB.
 TEST(HugeStatementTest, TwoHundredThousandTermSumRunsUnder256M) {
-  test::ScratchDir dir;
-  dir.write("sum.toy", sum_program(200000));
-  const Measured m = run_measured({"--mem-cap=256M", "sum.toy"});
+  const Measured m = run_alone("sum.toy", sum_program(200000), "256M");
   EXPECT_EQ(m.status, 0) << m.err;
   EXPECT_EQ(m.out, "900000.000000 ");
 }
@@ -148,9 +152,7 @@ TEST(HugeStatementTest, TwoHundredThousandTermSumRunsUnder256M) {
 // Output counts against the cap: a unit whose output does not fit stops
 // with status 3 and prints nothing (never part of its output).
 TEST(HugeStatementTest, OutputBeyondTheCapFailsTheUnit) {
-  test::ScratchDir dir;
-  dir.write("out.toy", big_output_program(30));
-  const Measured m = run_measured({"--mem-cap=16M", "out.toy"});
+  const Measured m = run_alone("out.toy", big_output_program(30), "16M");
   EXPECT_EQ(m.status, 3);
   EXPECT_EQ(m.out, "");
   EXPECT_TRUE(std::regex_match(m.err, std::regex(cap_message("out.toy", "16 MiB", "running")))) << m.err;
