@@ -494,14 +494,18 @@ class OrderedSink {
              ExitStatus status) {
     std::unique_lock<std::mutex> lock(mu_);
     turn_changed_.wait(lock, [&] { return next_ == index; });
-    std::fwrite(out.data(), 1, out.size(), out_);
+    put(out, out_);
     std::fflush(out_);
-    std::fwrite(err.data(), 1, err.size(), err_);
-    std::fwrite(stats.data(), 1, stats.size(), err_);
+    put(err, err_);
+    put(stats, err_);
     std::fflush(err_);
     status_ = static_cast<ExitStatus>(std::max(static_cast<int>(status_), static_cast<int>(status)));
     ++next_;
     turn_changed_.notify_all();
+  }
+
+  static void put(std::string_view text, std::FILE* f) {
+    if (!text.empty()) std::fwrite(text.data(), 1, text.size(), f);  // an empty view's data() may be null
   }
 
   std::FILE* out_;
