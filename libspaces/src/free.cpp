@@ -18,6 +18,10 @@ void free_generic(SlabHeader* s, void* p, std::uintptr_t tag) noexcept {
     case SlabKind::MiniHost:  // a mini's header is the one that owns p
       s = mini_of(p);
       if (s->kind != SlabKind::Small) break;  // a mini given back
+      if (s->owner.load(std::memory_order_relaxed) == tag) {  // free_block's compare, on the mini
+        if (push_local(s, static_cast<Block*>(p)) == 0) slab_now_empty(s);
+        return;
+      }
       free_small(s, static_cast<Block*>(p), tag);
       return;
     case SlabKind::Region:
