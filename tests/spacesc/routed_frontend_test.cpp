@@ -109,8 +109,10 @@ TEST(RoutedFrontendTest, RepeatedUnitsLeaveNothingInTheDefaultHeap) {
 /// unit at every point where its memory grows, ANTLR's allocations
 /// included): each run either matches the uncapped run exactly or stops with
 /// status 3 and the cap message, and leaves nothing in the default heap.
-void sweep_caps(const std::string& path, std::size_t top, std::size_t step) {
+void sweep_caps(const std::string& path, std::size_t top, std::size_t step,
+                spacesc::Emit emit = spacesc::Emit::Run) {
   spacesc::Options options;
+  options.emit = emit;
   const spacesc::UnitResult free_run = spacesc::run_unit(path, options);
   const std::string name = path.substr(path.rfind('/') + 1);
   std::size_t capped = 0, ran = 0;
@@ -139,8 +141,15 @@ void sweep_caps(const std::string& path, std::size_t top, std::size_t step) {
   EXPECT_GT(ran, 0u) << name;     // ...and above it
 }
 
+// Every bundled example, in each --emit mode.
 TEST(RoutedCapSweepTest, EveryCapRunsTheProgramOrStopsItCleanly) {
-  sweep_caps(std::string(SPACESC_EXAMPLES_DIR) + "/worked.toy", 2 << 20, 16 * 1024);
+  for (const char* example : {"worked", "arithmetic", "dead_code", "generic", "nested_struct", "pipeline", "range",
+                              "rank3", "reshape", "show", "struct_pair", "transpose"}) {
+    for (const spacesc::Emit emit : {spacesc::Emit::Ast, spacesc::Emit::Ir, spacesc::Emit::Run}) {
+      SCOPED_TRACE(std::string(example) + ", emit " + std::to_string(static_cast<int>(emit)));
+      sweep_caps(std::string(SPACESC_EXAMPLES_DIR) + "/" + example + ".toy", 2 << 20, 4 * 1024, emit);
+    }
+  }
 }
 
 // The same with syntax and static errors to report: the diagnostics' memory
@@ -150,6 +159,6 @@ TEST(RoutedCapSweepTest, EveryCapReportsTheErrorsOrStopsCleanly) {
   dir.write("bad.toy",
             "def f(a) {\n  return a +;\n}\n"
             "def main() {\n  var s = {1, [1, 2]};\n  print(g(1));\n  var x<2> = [1, 2, 3];\n}\n");
-  sweep_caps(dir.path() + "/bad.toy", 2 << 20, 16 * 1024);
+  sweep_caps(dir.path() + "/bad.toy", 2 << 20, 4 * 1024);
 }
 }  // namespace
