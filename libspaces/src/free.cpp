@@ -10,7 +10,9 @@
 
 namespace spaces::detail {
 
-void free_generic(SlabHeader* s, void* p, std::uintptr_t tag) noexcept {
+// Not instrumented by ASan: push_local poisons the block, then links it
+// (as in free_block, whose continuation this is).
+SPACES_NO_SANITIZE_ADDRESS void free_generic(SlabHeader* s, void* p, std::uintptr_t tag) noexcept {
   switch (s->kind) {
     case SlabKind::Small:
       free_small(s, static_cast<Block*>(p), tag);
