@@ -41,7 +41,7 @@ TEST(RoutedFrontendTest, AUnitAllocatesFromItsOwnHeapAndHandsItsResultToTheCalle
   options.emit = spacesc::Emit::Run;
   options.stats = true;
   // The first unit of the process fills the shared ATN's follow sets, once,
-  // in the default heap (unit_dfa.hpp:share_follow_sets).
+  // in the default heap (shared_prediction.hpp:share_follow_sets).
   ASSERT_EQ(spacesc::run_unit(path, options).status, spacesc::ExitStatus::Ok);
   spaces::Heap domain(spaces::HeapOptions().name("caller-domain"));
   spaces_heap_t* def = spaces_default_heap();
