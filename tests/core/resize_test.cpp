@@ -24,7 +24,6 @@ using namespace spaces_test;
 namespace {
 
 constexpr std::size_t kMiB = 1024 * 1024;
-constexpr std::size_t kHugeThreshold = 64 * kMiB;  // the default
 
 /// Slabs a span or huge block of `size` bytes holds (the block starts 512
 /// bytes into its first slab).
