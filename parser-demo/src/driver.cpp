@@ -237,8 +237,7 @@ class Unit {
     const auto t0 = Clock::now();
     run_passes(program_, *ir_, PassOptions{}, &stats_.passes);
     stats_.t_passes = ms_since(t0);
-    stats_.ir_insts = ir_->inst_count();
-    stats_.ir_heap = ir_->heap_stats();
+    record_ir();
     return StageStatus::Continue;
   }
 
@@ -265,14 +264,16 @@ class Unit {
   /// The --stats text, with the numbers of whatever is alive brought up to date.
   std::string stats_text() {
     if (ast_) record_ast();
-    if (ir_) {
-      stats_.ir_insts = ir_->inst_count();
-      stats_.ir_heap = ir_->heap_stats();
-    }
+    if (ir_) record_ir();
     stats_.unit_heap = heap_.stats();
     std::string s;
     append_stats(s, path_, options_, stats_, reached_);
     return s;
+  }
+
+  void record_ir() {
+    stats_.ir_insts = ir_->inst_count();
+    stats_.ir_heap = ir_->heap_stats();
   }
 
   void record_ast() {
